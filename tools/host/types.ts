@@ -1,0 +1,101 @@
+// Public types of the proxy-wasm test host: what a caller gives it and gets back.
+// The host plays Envoy (proxy-wasm ABI 0.2.1) as described in ../../docs/filter-io.md and
+// ../shared/spec/proxy-wasm-envoy.md.
+
+/** Envoy's node (`xds.node`) as the filter sees it through properties. */
+export interface NodeInfo {
+  id?: string;
+  /** Istio node metadata: NAMESPACE (string), LABELS (map), WORKLOAD_NAME, ... */
+  metadata: Record<string, unknown>;
+}
+
+export interface PluginOptions {
+  /** The .wasm module bytes. */
+  wasm: Uint8Array;
+  /** PLUGIN_CONFIGURATION: the JSON text of pluginConfig, or raw bytes. Empty = size 0. */
+  configuration: Uint8Array | string;
+  node: NodeInfo;
+  /** Envoy `plugin_name` (Istio: `<ns>.<wasmplugin-name>`). */
+  pluginName?: string;
+  /** Envoy `plugin_root_id` (= WasmPlugin.spec.pluginName). */
+  rootId?: string;
+  /** 1.33+ serves node metadata under `xds` only; 1.32 also under the old `node` name. */
+  envoyVersion?: "1.33+" | "1.32";
+  /** Worker VMs besides the canary (Istio default concurrency is 2). */
+  workers?: number;
+  failStrategy?: "FAIL_CLOSE" | "FAIL_OPEN";
+  /** Envoy log level for `proxy_get_log_level` (0 trace .. 5 critical). Default 3 (warning, Istio's default). */
+  logLevel?: number;
+}
+
+export interface TlsInfo {
+  uriSans: string[];
+  dnsSans?: string[];
+  subject?: string;
+  /** Requested server name; "" when the client sent none. */
+  sni?: string;
+  version?: string;
+  /** A peer certificate was presented (connection.mtls). Default true when uriSans is non-empty. */
+  peerCertificate?: boolean;
+}
+
+/** One HTTP request on one downstream connection, as Envoy's inbound listener sees it. */
+export interface StreamSpec {
+  /** Request headers in order, names as received (the host lower-cases them). Pseudo-headers
+   *  `:method`, `:path`, `:authority`, `:scheme` included. A name may repeat. */
+  headers: Array<[string, string]>;
+  /** TCP peer and local address, "ip:port" ("[v6]:port" for IPv6). */
+  downstreamRemote: string;
+  downstreamLocal: string;
+  /** null = plaintext. */
+  tls: TlsInfo | null;
+  /** Dynamic metadata: filter name -> Struct (JSON), e.g. {"envoy.filters.http.jwt_authn": {payload: {...}}}. */
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  protocol?: "HTTP/1.1" | "HTTP/2";
+  /** Number of trusted XFF hops (Istio sidecar inbound: 0, use_remote_address false). */
+  xffNumTrustedHops?: number;
+  endOfStream?: boolean;
+  /** An earlier filter rejected the stream: the plugin gets create, log, done, delete only. */
+  rejectedBeforePlugin?: boolean;
+  /** Which worker VM serves the stream (default: round robin). */
+  worker?: number;
+}
+
+export interface LogRecord {
+  vm: string;
+  level: number;
+  message: string;
+}
+
+export interface LocalReply {
+  status: number;
+  body: string;
+  details: string;
+  headers: Array<[string, string]>;
+  grpcStatus: number | null;
+}
+
+export interface StreamResult {
+  /** What the client observes: the upstream answer (200) when the request went through, else the
+   *  local reply's status (or 503 for a trap under FAIL_CLOSE). */
+  status: number;
+  /** The request was forwarded upstream. */
+  forwarded: boolean;
+  localReply: LocalReply | null;
+  /** RESPONSE_CODE_DETAILS, e.g. rbac_access_denied_matched_policy[none] or wasm_fail_stream. */
+  details: string;
+  /** Filter state written by the plugin with proxy_set_property, keyed without the `wasm.` prefix. */
+  filterState: Record<string, string>;
+  /** Set when a callback trapped. */
+  trap: string | null;
+  /** Host calls made during this stream, by function name (for tests and benchmarks). */
+  hostCalls: Record<string, number>;
+  logs: LogRecord[];
+}
+
+export class HostLoadError extends Error {
+  constructor(message: string, readonly reasons: string[]) {
+    super(message);
+    this.name = "HostLoadError";
+  }
+}
