@@ -44,6 +44,8 @@ export interface DecisionCase {
   confidence?: string;
   mesh?: CaseMeta;
   policies?: AuthorizationPolicy[];
+  /** meshauthz extension: policy manifests (files or folders, relative to the case file). */
+  policy_files?: string[];
   workload: Workload;
   request: CaseRequest;
   expected: CaseExpected;

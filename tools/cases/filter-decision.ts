@@ -1,0 +1,85 @@
+// Runs requests through the built filter in the Envoy-like host and reads back the decision the
+// way an operator would: status, response details, and the filter state the filter wrote.
+import { readFileSync } from "node:fs";
+import { EnvoyHost } from "../host/index.ts";
+import type { StreamResult } from "../host/types.ts";
+import type { CaseRequest, Workload } from "../model/case-file.ts";
+import { nodeForWorkload, streamForRequest } from "./request-stream.ts";
+
+export const DEFAULT_WASM = new URL("../../build/meshauthz.wasm", import.meta.url);
+
+export interface ShadowOutcome {
+  result: "allowed" | "denied";
+  policy: string | null;
+}
+
+export interface Decision {
+  decision: "ALLOW" | "DENY";
+  status: number;
+  /** Deciding rule id; "none" for an ALLOW miss; null when no rule decided. */
+  policy: string | null;
+  shadow: { allow?: ShadowOutcome; deny?: ShadowOutcome };
+  audit: boolean;
+  config_error?: string;
+}
+
+export class WasmMissingError extends Error {}
+
+export function readFilterWasm(path: string | URL = DEFAULT_WASM): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch {
+    throw new WasmMissingError(`cannot read the filter module ${path instanceof URL ? path.pathname : path}: run \`npm run build\` first`);
+  }
+}
+
+export const INVALID_CONFIG_DETAILS = "meshauthz_invalid_config";
+const DETAILS = /^rbac_access_denied_matched_policy\[(.*)\]$/;
+
+export function decisionFromStream(result: StreamResult, configError: string | null): Decision {
+  const fs = result.filterState;
+  const shadow: Decision["shadow"] = {};
+  for (const kind of ["allow", "deny"] as const) {
+    const r = fs[`meshauthz.shadow_${kind}`];
+    if (r === "allowed" || r === "denied") shadow[kind] = { result: r, policy: fs[`meshauthz.shadow_${kind}_policy`] ?? null };
+  }
+  const denied = !result.forwarded;
+  let policy: string | null = fs["meshauthz.policy"] ?? null;
+  const m = DETAILS.exec(result.details);
+  if (denied && m) policy = m[1];
+  const d: Decision = {
+    decision: denied ? "DENY" : "ALLOW",
+    status: result.status,
+    policy,
+    shadow,
+    audit: fs["meshauthz.audit"] === "true",
+  };
+  if (configError) d.config_error = configError;
+  return d;
+}
+
+export interface FilterUnderTest {
+  decide(request: CaseRequest): Decision;
+  host: EnvoyHost;
+}
+
+/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob. */
+export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload): Promise<FilterUnderTest> {
+  const host = await EnvoyHost.create({
+    wasm,
+    configuration,
+    node: nodeForWorkload(workload),
+    pluginName: `${workload.namespace}.meshauthz`,
+    rootId: "meshauthz",
+  });
+  const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
+  return {
+    host,
+    decide(request: CaseRequest): Decision {
+      const result = host.request(streamForRequest(request));
+      const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
+      const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
+      return decisionFromStream(result, configError);
+    },
+  };
+}

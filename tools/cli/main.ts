@@ -1,0 +1,92 @@
+// meshauthz: compile AuthorizationPolicies into a blob, and check or test decisions through the
+// real filter module. Exit codes: 0 ok, 1 bad input or failed tests, 2 usage error.
+import { parseArgs } from "node:util";
+import { checkCommand } from "./commands/check.ts";
+import { compileCommand } from "./commands/compile.ts";
+import { lintCommand } from "./commands/lint.ts";
+import { testCommand } from "./commands/test.ts";
+import { UsageError, UserError } from "./errors.ts";
+
+const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
+
+Usage:
+  meshauthz compile PATH... -o FILE [--plugin-config] [mesh options]
+      Validate policies (files, folders, multi-document YAML, kind: List, - for stdin) as istiod
+      would and compile them into the filter's blob (or, with --plugin-config, the WasmPlugin
+      pluginConfig JSON {"policy": "<base64>"}).
+  meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json] [mesh options]
+      Evaluate one request (a case's workload + request) through the built filter.
+  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v]
+      Run a case file through the built filter; exit 0 iff no case failed. -v prints every decision.
+  meshauthz lint PATH... [-o json] [mesh options]
+      Validate policies and explain interactions that surprise operators (a DENY that makes an
+      ALLOW unreachable, ...).
+
+Mesh options (meshConfig):
+  --root-namespace NS        default istio-system
+  --trust-domain TD          default cluster.local
+  --trust-domain-alias TD    repeatable
+
+Other options:
+  --wasm FILE                filter module (default build/meshauthz.wasm)
+  -h, --help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === "-h" || command === "--help" || command === "help") {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      output: { type: "string", short: "o" },
+      policies: { type: "string", multiple: true },
+      blob: { type: "string" },
+      request: { type: "string" },
+      "plugin-config": { type: "boolean" },
+      "root-namespace": { type: "string" },
+      "trust-domain": { type: "string" },
+      "trust-domain-alias": { type: "string", multiple: true },
+      wasm: { type: "string" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case "compile":
+      return compileCommand(positionals, values);
+    case "check":
+      return checkCommand(positionals, values);
+    case "test":
+      return testCommand(positionals, values);
+    case "lint":
+      return lintCommand(positionals, values);
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`meshauthz: ${(e as Error).message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (e instanceof UserError) {
+      process.stderr.write(`meshauthz: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`meshauthz: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 70;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// Matchers on the HTTP request and the connection: hosts, methods, paths (incl. templates),
+// headers, ports, SNI and Envoy dynamic metadata.
+import { Attribute, GapClass, MatchKind, type MatchNode, type PatternPiece } from "../ir.ts";
+import { leaf, stringMatcher } from "./string-form.ts";
+
+/** hosts: :authority as received (port included), case-insensitive; `*` = header present. */
+export function hostMatcher(value: string): MatchNode {
+  return stringMatcher(Attribute.Host, value, MatchKind.Present, { ignoreCase: true });
+}
+
+/** methods: :method, case-sensitive; `*` = header present. */
+export function methodMatcher(value: string): MatchNode {
+  return stringMatcher(Attribute.Method, value, MatchKind.Present);
+}
+
+export function isPathTemplate(value: string): boolean {
+  return value.includes("{*}") || value.includes("{**}");
+}
+
+/** paths: url_path (query and fragment removed); `*` = regex `.+`; `{*}`/`{**}` = Envoy uri_template. */
+export function pathMatcher(value: string): MatchNode {
+  if (isPathTemplate(value)) {
+    return leaf({ attribute: Attribute.UrlPath, kind: MatchKind.Pattern, pattern: uriTemplatePieces(value) });
+  }
+  return stringMatcher(Attribute.UrlPath, value, MatchKind.NonEmpty);
+}
+
+/** Envoy's uri template regex: `*` = one or more pchars, `**` = zero or more pchars or `/`. */
+export function uriTemplatePieces(template: string): PatternPiece[] {
+  const pieces: PatternPiece[] = [];
+  let text = "";
+  for (let i = 0; i < template.length; ) {
+    if (template.startsWith("{**}", i)) {
+      if (text) pieces.push({ kind: "literal", text });
+      text = "";
+      pieces.push({ kind: "gap", cls: GapClass.PcharOrSlash, min: 0 });
+      i += 4;
+    } else if (template.startsWith("{*}", i)) {
+      if (text) pieces.push({ kind: "literal", text });
+      text = "";
+      pieces.push({ kind: "gap", cls: GapClass.Pchar, min: 1 });
+      i += 3;
+    } else {
+      text += template[i];
+      i += 1;
+    }
+  }
+  if (text) pieces.push({ kind: "literal", text });
+  return pieces;
+}
+
+/** request.headers[<name>]: value of the (lower-cased) header, repeated values joined with `,`.
+ *  Pseudo-headers with a dedicated attribute read that attribute. */
+export function headerMatcher(name: string, value: string): MatchNode {
+  const lower = name.toLowerCase();
+  if (lower === ":authority") return stringMatcher(Attribute.Host, value, MatchKind.Present);
+  if (lower === ":method") return stringMatcher(Attribute.Method, value, MatchKind.Present);
+  return stringMatcher(Attribute.Header, value, MatchKind.Present, { key: lower });
+}
+
+export function portMatcher(value: string): MatchNode {
+  return leaf({ attribute: Attribute.DestinationPort, kind: MatchKind.Port, port: Number(value) });
+}
+
+/** connection.sni: `*` = regex `.+`. */
+export function sniMatcher(value: string): MatchNode {
+  return stringMatcher(Attribute.Sni, value, MatchKind.NonEmpty);
+}
+
+/** experimental.envoy.filters.<filter>[<key>]: dynamic metadata; a value `[v]` matches a list containing v. */
+export function metadataMatcher(filter: string, path: string[], value: string): MatchNode {
+  const key = [filter, ...path].join("\0");
+  if (value.startsWith("[") && value.endsWith("]") && value.length >= 2) {
+    return stringMatcher(Attribute.Metadata, value.slice(1, -1), MatchKind.NonEmpty, { key, listElements: true });
+  }
+  return stringMatcher(Attribute.Metadata, value, MatchKind.NonEmpty, { key });
+}
