@@ -14,6 +14,7 @@ import { audienceMatcher, claimMatcher, presenterMatcher, requestPrincipalMatche
 import {
   headerMatcher,
   hostMatcher,
+  inlineHeaderMatcher,
   metadataMatcher,
   methodMatcher,
   pathMatcher,
@@ -117,7 +118,10 @@ function conditionMatcher(c: Condition, ctx: RuleContext, path: string): { match
     case "connection.sni":
       return { matcher: sniMatcher };
   }
-  if (key.startsWith("request.headers[")) {
+  if (key.startsWith("request.experimental.inline.headers[")) {
+    const p = bracketPath(key, "request.experimental.inline.headers");
+    if (p && p.length === 1) return { matcher: (v) => inlineHeaderMatcher(p[0], v) };
+  } else if (key.startsWith("request.headers[")) {
     const p = bracketPath(key, "request.headers");
     if (p && p.length === 1) return { matcher: (v) => headerMatcher(p[0], v) };
   } else if (key.startsWith("request.auth.claims[")) {

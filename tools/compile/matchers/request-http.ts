@@ -1,7 +1,7 @@
 // Matchers on the HTTP request and the connection: hosts, methods, paths (incl. templates),
 // headers, ports, SNI and Envoy dynamic metadata.
 import { Attribute, GapClass, MatchKind, type MatchNode, type PatternPiece } from "../ir.ts";
-import { leaf, stringMatcher } from "./string-form.ts";
+import { anyOf, classify, leaf, stringMatcher } from "./string-form.ts";
 
 /** hosts: :authority as received (port included), case-insensitive; `*` = header present. */
 export function hostMatcher(value: string): MatchNode {
@@ -74,4 +74,30 @@ export function metadataMatcher(filter: string, path: string[], value: string): 
     return stringMatcher(Attribute.Metadata, value.slice(1, -1), MatchKind.NonEmpty, { key, listElements: true });
   }
   return stringMatcher(Attribute.Metadata, value, MatchKind.NonEmpty, { key });
+}
+
+// request.experimental.inline.headers[<name>]: some comma-separated element of the header matches
+// (Istio's InlineHeaderMatcher regex `^v$|^v,.*|.*,v,.*|.*,v$`, written with our leaf kinds).
+export function inlineHeaderMatcher(name: string, value: string): MatchNode {
+  const key = name.toLowerCase();
+  const any: PatternPiece = { kind: "gap", cls: GapClass.Any, min: 0 };
+  const lit = (text: string): PatternPiece => ({ kind: "literal", text });
+  const header = (kind: MatchKind, v: string) => leaf({ attribute: Attribute.Header, kind, key, value: v });
+  const pattern = (pieces: PatternPiece[]) => leaf({ attribute: Attribute.Header, kind: MatchKind.Pattern, key, pattern: pieces });
+  const f = classify(value);
+  switch (f.form) {
+    case "presence":
+      return leaf({ attribute: Attribute.Header, kind: MatchKind.Present, key });
+    case "prefix": // ^p.*$ | .*,p.*
+      return anyOf([header(MatchKind.Prefix, f.text), pattern([any, lit(`,${f.text}`), any])]);
+    case "suffix": // ^.*s$ | ^.*s,.*
+      return anyOf([header(MatchKind.Suffix, f.text), pattern([any, lit(`${f.text},`), any])]);
+    case "exact":
+      return anyOf([
+        header(MatchKind.Exact, f.text),
+        header(MatchKind.Prefix, `${f.text},`),
+        header(MatchKind.Suffix, `,${f.text}`),
+        pattern([any, lit(`,${f.text},`), any]),
+      ]);
+  }
 }

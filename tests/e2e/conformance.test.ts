@@ -1,0 +1,20 @@
+// Istio's own cases through the real filter: every case passes, or is skipped with a reason that
+// names a protocol or action this version does not evaluate.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { test } from "node:test";
+import { lastJsonLine, meshauthz, SHARED } from "./cli-runner.ts";
+
+const CASES = `${SHARED}conformance/istio-cases.yaml`;
+
+test("conformance corpus", { skip: !existsSync(CASES) && "shared/conformance is not beside this checkout" }, () => {
+  const r = meshauthz(["test", CASES, "-o", "json"]);
+  const report = lastJsonLine(r.stdout);
+  const failures = report.results.filter((x: any) => x.status === "fail").map((x: any) => `${x.id}: ${x.reason}`);
+  assert.deepEqual(failures, []);
+  assert.equal(r.status, 0);
+  for (const s of report.results.filter((x: any) => x.status === "skip")) {
+    assert.match(s.reason, /TCP|CUSTOM/, `${s.id} skipped: ${s.reason}`);
+  }
+  assert.equal(report.passed + report.skipped, report.total);
+});

@@ -1,0 +1,413 @@
+// Independent reference evaluator for Istio AuthorizationPolicy on a sidecar (inbound), written straight from
+// /work/shared/spec/istio-authz-semantics.md (section numbers below) and checked against Istio's builder /
+// model / generator code and Envoy's RBAC engine. It is the oracle for differential tests and fuzzing, so it
+// is deliberately plain: it evaluates policies against one request directly, no compilation step.
+//
+// It shares no code with the compiler or the filter; it imports only the types in tools/model/.
+
+import type { AuthorizationPolicy, Condition, Operation, Rule, Source } from "../../tools/model/policy.ts";
+import type { CaseRequest, Workload } from "../../tools/model/case-file.ts";
+import { cidrContains, parseCidr } from "./cidr.ts";
+import {
+  expandTrustDomains,
+  matchPeer,
+  namespaceMatcher,
+  principalMatcher,
+  replaceTrustDomainAliases,
+  serviceAccountMatcher,
+  trustDomainMatcher,
+  type TrustDomainBundle,
+} from "./identity.ts";
+import { claimPathFromKeySuffix, lookupPath, matchClaim, matchRequestPrincipal } from "./jwt.ts";
+import { containsPathTemplate, matchPathTemplate, stripQueryAndFragment } from "./path-template.ts";
+import {
+  asciiLower,
+  istioHeaderMatcher,
+  istioInlineHeaderMatcher,
+  istioStringMatcher,
+  matchHeader,
+  matchString,
+} from "./string-match.ts";
+
+export interface ReferenceMesh {
+  rootNamespace: string;
+  trustDomain: string;
+  trustDomainAliases: string[];
+}
+
+export interface EngineOutcome {
+  result: "allowed" | "denied";
+  /** effective id "ns[..]-policy[..]-rule[..]" of the first matching rule in Envoy's order, null when none matched */
+  policy: string | null;
+}
+
+export interface ReferenceDecision {
+  decision: "ALLOW" | "DENY";
+  /** deciding policy id; "none" for an ALLOW miss; null when allowed because no enforced ALLOW policy applies;
+   *  "ext_authz(<id>)" for a CUSTOM provider denial */
+  policy: string | null;
+  /** some (enforced) AUDIT rule matched */
+  audit: boolean;
+  /** dry-run engines that exist on the workload AND were reached (a DENY stops the chain before ALLOW) */
+  shadow: { allow?: EngineOutcome; deny?: EngineOutcome };
+}
+
+type Action = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
+
+/** A value Istio fails to translate (HTTP-only field on TCP, bad IP/port, malformed key): spec §5.4, §6. */
+const ERR = Symbol("translation-error");
+type V = boolean | typeof ERR;
+
+interface Ctx {
+  req: CaseRequest;
+  tcp: boolean;
+  policyNs: string;
+  bundle: TrustDomainBundle;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Request attributes (spec §5.0)
+
+/** Request header value as Envoy's header matcher sees it (names case-insensitive, repeats joined with ","). */
+function headerValue(req: CaseRequest, name: string): string | undefined {
+  const n = asciiLower(name);
+  if (n === ":method") {
+    const m = req.method ?? (req.protocol === "GRPC" ? "POST" : undefined); // §5.2.2 gRPC is always POST
+    if (m !== undefined) return m;
+  } else if (n === ":authority") {
+    if (req.host !== undefined) return req.host;
+  } else if (n === ":path") {
+    // The raw :path header (query included) as filters see it, i.e. after HCM normalization.
+    const p = req.path_normalized ?? req.path;
+    if (p !== undefined) return p;
+  }
+  const found: string[] = [];
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (asciiLower(k) !== n || v === null || v === undefined) continue;
+    if (Array.isArray(v)) found.push(...v.map(String));
+    else found.push(String(v));
+  }
+  return found.length === 0 ? undefined : found.join(","); // §5.3 HeaderUtility::getAllOfHeaderAsString
+}
+
+/** The path Istio's `paths` compare: normalized path, query and fragment stripped (§5.2.4). */
+function urlPath(req: CaseRequest): string | undefined {
+  const p = req.path_normalized ?? req.path;
+  return typeof p === "string" ? stripQueryAndFragment(p) : undefined;
+}
+
+/** Envoy dynamic metadata, best effort: the JWT payload under jwt_authn plus any `metadata` the case carries. */
+function dynamicMetadata(req: CaseRequest): Record<string, unknown> {
+  const extra = (req as unknown as { metadata?: Record<string, unknown> }).metadata;
+  const md: Record<string, unknown> = { ...(extra ?? {}) };
+  if (req.jwt) {
+    const prev = md["envoy.filters.http.jwt_authn"];
+    md["envoy.filters.http.jwt_authn"] = { ...(typeof prev === "object" && prev ? prev : {}), payload: req.jwt };
+  }
+  return md;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-value matchers (one per Istio generator). Each returns true/false, or ERR when Istio cannot translate it.
+
+type ValueFn = (v: string) => V;
+
+const onlyHttp = (ctx: Ctx, fn: ValueFn): ValueFn => (ctx.tcp ? () => ERR : fn); // §5.4
+
+function ipFn(addr: string | null | undefined): ValueFn {
+  return (v) => {
+    const c = parseCidr(v);
+    return c === null ? ERR : cidrContains(c, addr);
+  };
+}
+
+function portFn(port: number | null | undefined): ValueFn {
+  return (v) => {
+    // Go strconv.ParseUint(v, 10, 32) and <= 65535 (util.go convertToPort)
+    if (!/^[0-9]+$/.test(v) || Number(v) > 65535) return ERR;
+    return port !== null && port !== undefined && Number(port) === Number(v);
+  };
+}
+
+const principalFn = (ctx: Ctx): ValueFn => (v) => matchPeer(principalMatcher(v), ctx.req.source_principal);
+const namespaceFn = (ctx: Ctx): ValueFn => (v) => matchPeer(namespaceMatcher(v), ctx.req.source_principal);
+const serviceAccountFn = (ctx: Ctx): ValueFn => (v) =>
+  matchPeer(serviceAccountMatcher(v, ctx.policyNs), ctx.req.source_principal);
+const trustDomainFn = (ctx: Ctx): ValueFn => (v) => matchPeer(trustDomainMatcher(v), ctx.req.source_principal);
+const requestPrincipalFn = (ctx: Ctx): ValueFn => onlyHttp(ctx, (v) => matchRequestPrincipal(v, ctx.req.jwt));
+
+function headerFn(ctx: Ctx, name: string, ignoreCase: boolean): ValueFn {
+  return onlyHttp(ctx, (v) => matchHeader(istioHeaderMatcher(v, ignoreCase), headerValue(ctx.req, name)));
+}
+
+function pathFn(ctx: Ctx): ValueFn {
+  return onlyHttp(ctx, (v) => {
+    const p = urlPath(ctx.req);
+    if (containsPathTemplate(v)) return matchPathTemplate(v, p); // §5.2.5
+    return matchString(istioStringMatcher(v), p); // §5.2.4: `*` -> `.+`
+  });
+}
+
+/** `experimental.envoy.filters.<f>[<k>]` (best effort): `[x]` = list contains x, else string match. */
+function experimentalFn(ctx: Ctx, key: string): ValueFn {
+  let k = key.startsWith("experimental.") ? key.slice("experimental.".length) : key;
+  if (k.endsWith("]")) k = k.slice(0, -1);
+  const open = k.indexOf("[");
+  if (open < 0) return () => ERR;
+  const filter = k.slice(0, open);
+  const mdKey = k.slice(open + 1);
+  return (v) => {
+    const value = lookupPath(dynamicMetadata(ctx.req), [filter, mdKey]);
+    if (v.startsWith("[") && v.endsWith("]")) {
+      const m = istioStringMatcher(v.replace(/^[[\]]+|[[\]]+$/g, "")); // Go strings.Trim(v, "[]")
+      return Array.isArray(value) && value.some((e) => typeof e === "string" && matchString(m, e));
+    }
+    return typeof value === "string" && matchString(istioStringMatcher(v), value);
+  };
+}
+
+/** Istio extractNameInBrackets: `[name]` -> name; null on any other shape. */
+function nameInBrackets(s: string): string | null {
+  return s.startsWith("[") && s.endsWith("]") ? s.slice(1, -1) : null;
+}
+
+/**
+ * `when` key -> value matcher, in the order of Istio model.New's switch (§5.3). Returns null for an unknown
+ * key: the whole rule is then skipped, for every action (§5.3 last paragraph).
+ * `rewrite` is applied to the whole value lists first (trust-domain alias expansion, §5.1.1 / §5.1.4).
+ */
+function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: string[]) => string[] } | null {
+  const req = ctx.req;
+  if (key === "destination.ip") return { fn: ipFn(req.destination_ip) };
+  if (key === "destination.port") return { fn: portFn(req.destination_port) };
+  if (key === "connection.sni") return { fn: (v) => matchString(istioStringMatcher(v), req.sni ?? "") };
+  if (key.startsWith("experimental.envoy.filters.")) return { fn: experimentalFn(ctx, key) };
+  if (key === "source.ip") return { fn: ipFn(req.source_ip) };
+  if (key === "remote.ip") return { fn: ipFn(req.remote_ip) };
+  if (key === "source.namespace") return { fn: namespaceFn(ctx) };
+  if (key === "source.serviceAccount") return { fn: serviceAccountFn(ctx) };
+  if (key === "source.trustDomain")
+    return { fn: trustDomainFn(ctx), rewrite: (vs) => expandTrustDomains(vs, ctx.bundle) };
+  if (key === "source.principal")
+    return { fn: principalFn(ctx), rewrite: (vs) => replaceTrustDomainAliases(vs, ctx.bundle) };
+  if (key === "request.auth.principal") return { fn: requestPrincipalFn(ctx) };
+  if (key === "request.auth.audiences") return { fn: onlyHttp(ctx, (v) => matchClaim(["aud"], [v], req.jwt)) };
+  if (key === "request.auth.presenter") return { fn: onlyHttp(ctx, (v) => matchClaim(["azp"], [v], req.jwt)) };
+  if (key.startsWith("request.headers")) {
+    const name = nameInBrackets(key.slice("request.headers".length));
+    if (name === null) return { fn: onlyHttp(ctx, () => ERR) };
+    return { fn: headerFn(ctx, name, false) };
+  }
+  if (key.startsWith("request.experimental.inline.headers")) {
+    const name = nameInBrackets(key.slice("request.experimental.inline.headers".length));
+    if (name === null) return { fn: onlyHttp(ctx, () => ERR) };
+    return { fn: onlyHttp(ctx, (v) => matchHeader(istioInlineHeaderMatcher(v), headerValue(req, name))) };
+  }
+  if (key.startsWith("request.auth.claims")) {
+    const path = claimPathFromKeySuffix(key.slice("request.auth.claims".length));
+    if (path === null) return { fn: onlyHttp(ctx, () => ERR) };
+    return { fn: onlyHttp(ctx, (v) => matchClaim(path, [v], req.jwt)) };
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Combination (§3) with Istio's translation-error handling (model.go checkError, §5.4, §6)
+
+/** Field result: true/false, or "drop" when an ALLOW rule must be dropped because of a translation error. */
+type FieldResult = boolean | "drop";
+
+/**
+ * `(not values or any(values)) and not any(notValues)` (§3, §8 `field`). A value Istio cannot translate makes
+ * an ALLOW rule disappear (strict); for DENY/AUDIT/CUSTOM that value is simply left out, and a list left
+ * empty imposes no constraint (so the rule matches more widely).
+ */
+function field(values: string[] | undefined, notValues: string[] | undefined, fn: ValueFn, strict: boolean): FieldResult {
+  // String(): a YAML scalar such as `8080` or `true` reaches Istio as the string it spells.
+  const pos = (values ?? []).map((v) => fn(String(v)));
+  const neg = (notValues ?? []).map((v) => fn(String(v)));
+  if (strict && (pos.includes(ERR) || neg.includes(ERR))) return "drop";
+  const p = pos.filter((x): x is boolean => x !== ERR);
+  const n = neg.filter((x): x is boolean => x !== ERR);
+  return (p.length === 0 || p.some((x) => x)) && !n.some((x) => x);
+}
+
+function sourceFields(s: Source | undefined | null, ctx: Ctx, strict: boolean): FieldResult[] {
+  if (!s) return [];
+  const out: FieldResult[] = [];
+  const add = (vals: string[] | undefined, nots: string[] | undefined, fn: ValueFn) => {
+    if ((vals?.length ?? 0) > 0 || (nots?.length ?? 0) > 0) out.push(field(vals, nots, fn, strict));
+  };
+  const td = (vs: string[] | undefined) => (vs ? replaceTrustDomainAliases(vs.map(String), ctx.bundle) : vs);
+  const tds = (vs: string[] | undefined) => (vs ? expandTrustDomains(vs.map(String), ctx.bundle) : vs);
+  add(s.principals && td(s.principals), s.notPrincipals && td(s.notPrincipals), principalFn(ctx)); // §5.1.1
+  add(s.requestPrincipals, s.notRequestPrincipals, requestPrincipalFn(ctx)); // §5.1.6
+  add(s.serviceAccounts, s.notServiceAccounts, serviceAccountFn(ctx)); // §5.1.3
+  add(s.namespaces, s.notNamespaces, namespaceFn(ctx)); // §5.1.2
+  add(tds(s.trustDomains), tds(s.notTrustDomains), trustDomainFn(ctx)); // §5.1.4
+  add(s.remoteIpBlocks, s.notRemoteIpBlocks, ipFn(ctx.req.remote_ip)); // §5.1.5 remote address
+  add(s.ipBlocks, s.notIpBlocks, ipFn(ctx.req.source_ip)); // §5.1.5 direct peer address
+  return out;
+}
+
+function operationFields(o: Operation | undefined | null, ctx: Ctx, strict: boolean): FieldResult[] {
+  if (!o) return [];
+  const out: FieldResult[] = [];
+  const add = (vals: string[] | undefined, nots: string[] | undefined, fn: ValueFn) => {
+    if ((vals?.length ?? 0) > 0 || (nots?.length ?? 0) > 0) out.push(field(vals, nots, fn, strict));
+  };
+  add(o.hosts, o.notHosts, headerFn(ctx, ":authority", true)); // §5.2.1 case-insensitive, port included
+  add(o.methods, o.notMethods, headerFn(ctx, ":method", false)); // §5.2.2
+  add(o.paths, o.notPaths, pathFn(ctx)); // §5.2.4/5
+  add(o.ports, o.notPorts, portFn(ctx.req.destination_port)); // §5.2.3
+  return out;
+}
+
+/** Whether a rule matches; null when Istio emits no Envoy policy for it (skipped or dropped rule). */
+function ruleMatches(rule: Rule, action: Action, ctx: Ctx): boolean | null {
+  const strict = action === "ALLOW"; // CUSTOM is built with RBAC_DENY, AUDIT with RBAC_LOG: both lenient
+  const when: FieldResult[] = [];
+  for (const c of (rule.when ?? []) as Array<Condition | null>) {
+    if (!c) continue;
+    const cf = conditionFn(ctx, String(c.key ?? ""));
+    if (cf === null) return null; // unknown key: "skipped invalid rule"
+    const vals = c.values && cf.rewrite ? cf.rewrite(c.values.map(String)) : c.values;
+    const nots = c.notValues && cf.rewrite ? cf.rewrite(c.notValues.map(String)) : c.notValues;
+    if ((vals?.length ?? 0) > 0 || (nots?.length ?? 0) > 0) when.push(field(vals, nots, cf.fn, strict));
+  }
+  const from = (rule.from ?? []).map((f) => sourceFields(f?.source, ctx, strict));
+  const to = (rule.to ?? []).map((t) => operationFields(t?.operation, ctx, strict));
+  if ([when, ...from, ...to].some((rs) => rs.includes("drop"))) return null; // ALLOW rule dropped (§5.4)
+  const all = (rs: FieldResult[]) => rs.every((r) => r === true);
+  const fromOk = from.length === 0 || from.some(all);
+  const toOk = to.length === 0 || to.some(all);
+  return fromOk && toOk && all(when);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Applicability (§1), dry-run (§2.1), engines (§7.3), decision (§2, §8)
+
+function policyNamespace(p: AuthorizationPolicy): string {
+  return p.metadata?.namespace ?? "default";
+}
+
+function applies(p: AuthorizationPolicy, wl: Workload, mesh: ReferenceMesh): boolean {
+  if (p.kind !== undefined && p.kind !== "AuthorizationPolicy") return false;
+  const ns = policyNamespace(p);
+  const inRoot = mesh.rootNamespace !== "" && ns === mesh.rootNamespace;
+  if (!inRoot && ns !== wl.namespace) return false; // §1.1
+  const spec = p.spec ?? {};
+  if (spec.targetRef != null || (spec.targetRefs?.length ?? 0) > 0) return false; // §1.2 sidecar ignores targetRef(s)
+  if (spec.selector == null) return true;
+  const labels = wl.labels ?? {};
+  return Object.entries(spec.selector.matchLabels ?? {}).every(
+    ([k, v]) => Object.prototype.hasOwnProperty.call(labels, k) && labels[k] === v,
+  );
+}
+
+/** Go strconv.ParseBool; undefined on a parse error. */
+export function goParseBool(s: string): boolean | undefined {
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return false;
+  return undefined;
+}
+
+/** §2.1: dry-run iff the annotation parses to true; absent or unparsable -> enforced. */
+export function isDryRun(p: AuthorizationPolicy): boolean {
+  const v = p.metadata?.annotations?.["istio.io/dry-run"];
+  return typeof v === "string" && goParseBool(v) === true;
+}
+
+function actionOf(p: AuthorizationPolicy): Action | null {
+  const a = p.spec?.action ?? "ALLOW"; // enum 0 = ALLOW
+  return a === "ALLOW" || a === "DENY" || a === "AUDIT" || a === "CUSTOM" ? a : null;
+}
+
+export function effectiveId(ns: string, name: string, i: number): string {
+  return `ns[${ns}]-policy[${name}]-rule[${i}]`;
+}
+
+/** Envoy iterates an engine's policies in std::map (bytewise) order of their names (§7.3). */
+export function compareIds(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+interface EngineResult {
+  /** lexicographically first matching Envoy policy name, null when none matched */
+  matched: string | null;
+  /** every Envoy policy name the engine holds */
+  ids: string[];
+}
+
+/** One Envoy RBAC engine built from the given policies of one action. */
+function runEngine(policies: AuthorizationPolicy[], action: Action, req: CaseRequest, mesh: ReferenceMesh): EngineResult {
+  const entries = new Map<string, boolean>();
+  const bundle = { trustDomain: mesh.trustDomain, aliases: mesh.trustDomainAliases };
+  for (const p of policies) {
+    const ns = policyNamespace(p);
+    const name = p.metadata?.name ?? "";
+    const rules = (p.spec?.rules ?? []) as Array<Rule | null>;
+    if (rules.length === 0) {
+      entries.set(effectiveId(ns, name, 0), false); // rbacPolicyMatchNever (§2 step 5, allow-nothing)
+      continue;
+    }
+    const ctx: Ctx = { req, tcp: req.protocol === "TCP", policyNs: ns, bundle };
+    rules.forEach((r, i) => {
+      if (!r) return; // nil rule skipped
+      const m = ruleMatches(r, action, ctx);
+      if (m !== null) entries.set(effectiveId(ns, name, i), m);
+    });
+  }
+  const ids = [...entries.keys()].sort(compareIds);
+  return { matched: ids.find((id) => entries.get(id)) ?? null, ids };
+}
+
+/** Provider name used to order CUSTOM rules (one RBAC+ext_authz pair per provider, by provider name). */
+function providerOf(p: AuthorizationPolicy): string {
+  return p.spec?.provider?.name ?? "";
+}
+
+export function evaluateReference(
+  policies: AuthorizationPolicy[],
+  workload: Workload,
+  request: CaseRequest,
+  mesh: ReferenceMesh,
+): ReferenceDecision {
+  const applicable = policies.filter((p) => applies(p, workload, mesh));
+  const by = (a: Action, dry: boolean) => applicable.filter((p) => actionOf(p) === a && isDryRun(p) === dry);
+  const shadow: ReferenceDecision["shadow"] = {};
+
+  // 1. CUSTOM (§2 step 1, §2.2): ext_authz is consulted only when an enforced CUSTOM rule matched.
+  const custom = by("CUSTOM", false);
+  const providers = [...new Set(custom.map(providerOf))].sort(compareIds);
+  for (const prov of providers) {
+    const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", request, mesh);
+    if (r.matched !== null && request.ext_authz_decision === "deny") {
+      return { decision: "DENY", policy: `ext_authz(${r.matched})`, audit: false, shadow };
+    }
+  }
+
+  // 3. AUDIT never changes the decision (§2 step 3).
+  const audit = by("AUDIT", false).length > 0 && runEngine(by("AUDIT", false), "AUDIT", request, mesh).matched !== null;
+
+  // 4. DENY filter: its shadow engine runs first, then the enforced one (§2 step 4, §2.1).
+  const denyDry = by("DENY", true);
+  if (denyDry.length > 0) {
+    const s = runEngine(denyDry, "DENY", request, mesh);
+    shadow.deny = { result: s.matched !== null ? "denied" : "allowed", policy: s.matched };
+  }
+  const deny = runEngine(by("DENY", false), "DENY", request, mesh);
+  if (deny.matched !== null) return { decision: "DENY", policy: deny.matched, audit, shadow };
+
+  // 5. ALLOW filter (§2 step 5): a dry-run ALLOW policy does not make the ALLOW set non-empty.
+  const allowDry = by("ALLOW", true);
+  if (allowDry.length > 0) {
+    const s = runEngine(allowDry, "ALLOW", request, mesh);
+    shadow.allow = { result: s.matched !== null ? "allowed" : "denied", policy: s.matched };
+  }
+  const allowEnforced = by("ALLOW", false);
+  if (allowEnforced.length === 0) return { decision: "ALLOW", policy: null, audit, shadow };
+  const allow = runEngine(allowEnforced, "ALLOW", request, mesh);
+  if (allow.matched !== null) return { decision: "ALLOW", policy: allow.matched, audit, shadow };
+  return { decision: "DENY", policy: "none", audit, shadow };
+}
