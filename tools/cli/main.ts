@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { checkCommand } from "./commands/check.ts";
 import { compileCommand } from "./commands/compile.ts";
 import { lintCommand } from "./commands/lint.ts";
+import { packageCommand } from "./commands/package.ts";
 import { testCommand } from "./commands/test.ts";
 import { UsageError, UserError } from "./errors.ts";
 
@@ -21,6 +22,11 @@ Usage:
   meshauthz lint PATH... [-o json] [mesh options]
       Validate policies and explain interactions that surprise operators (a DENY that makes an
       ALLOW unreachable, ...).
+
+  meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
+                    [--name N] [--namespace NS] [--selector key=value]...
+      Compile policies into a ready-to-apply WasmPlugin manifest; with --oci-layout, also write
+      the filter as an OCI image layout (Istio's compat variant) to push to your registry.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
@@ -53,6 +59,12 @@ export async function main(argv: string[]): Promise<number> {
       "trust-domain-alias": { type: "string", multiple: true },
       wasm: { type: "string" },
       verbose: { type: "boolean", short: "v" },
+      url: { type: "string" },
+      name: { type: "string" },
+      namespace: { type: "string" },
+      selector: { type: "string", multiple: true },
+      tag: { type: "string" },
+      "oci-layout": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -69,6 +81,8 @@ export async function main(argv: string[]): Promise<number> {
       return testCommand(positionals, values);
     case "lint":
       return lintCommand(positionals, values);
+    case "package":
+      return packageCommand(positionals, values);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -15,6 +15,12 @@ export interface CliValues {
   "trust-domain-alias"?: string[];
   wasm?: string;
   verbose?: boolean;
+  url?: string;
+  name?: string;
+  namespace?: string;
+  selector?: string[];
+  tag?: string;
+  "oci-layout"?: string;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {
