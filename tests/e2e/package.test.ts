@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import { meshauthz, REPO } from "./cli-runner.ts";
 
 test("package writes a WasmPlugin whose pluginConfig is the compiled policy", () => {
-  const r = meshauthz(["package", "deploy/examples/seed", "--url", "oci://registry.example.com/meshauthz:0.1.0", "--selector", "app=backend", "--namespace", "default"]);
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", "oci://registry.example.com/meshauthz:0.1.0", "--selector", "app=backend", "--namespace", "default"]);
   assert.equal(r.status, 0, r.stderr);
   const doc = yaml.load(r.stdout) as any;
   assert.equal(doc.kind, "WasmPlugin");
@@ -24,7 +24,7 @@ test("package writes a WasmPlugin whose pluginConfig is the compiled policy", ()
 
 test("package --oci-layout writes an image whose last layer holds plugin.wasm", () => {
   const dir = join(mkdtempSync(join(tmpdir(), "meshauthz-oci-")), "image");
-  const r = meshauthz(["package", "deploy/examples/seed", "--oci-layout", dir, "--tag", "0.1.0", "-o", join(dir, "..", "wasmplugin.yaml")]);
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--oci-layout", dir, "--tag", "0.1.0", "-o", join(dir, "..", "wasmplugin.yaml")]);
   assert.equal(r.status, 0, r.stderr);
   const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
   const ref = index.manifests[0];

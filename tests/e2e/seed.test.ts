@@ -19,7 +19,7 @@ test("seed case file passes through the .wasm", () => {
 });
 
 test("lint tells the user that DENY wins over the seed's ALLOW", () => {
-  const r = meshauthz(["lint", "deploy/examples/seed", "-o", "json"]);
+  const r = meshauthz(["lint", "deploy/examples/seed/manifests", "-o", "json"]);
   assert.equal(r.status, 0, r.stderr);
   const out = lastJsonLine(r.stdout);
   const f = out.findings.find((x: any) => x.code === "deny-shadows-allow");

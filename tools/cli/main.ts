@@ -1,11 +1,6 @@
 // meshauthz: compile AuthorizationPolicies into a blob, and check or test decisions through the
 // real filter module. Exit codes: 0 ok, 1 bad input or failed tests, 2 usage error.
 import { parseArgs } from "node:util";
-import { checkCommand } from "./commands/check.ts";
-import { compileCommand } from "./commands/compile.ts";
-import { lintCommand } from "./commands/lint.ts";
-import { packageCommand } from "./commands/package.ts";
-import { testCommand } from "./commands/test.ts";
 import { UsageError, UserError } from "./errors.ts";
 
 const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
@@ -72,17 +67,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // Loaded on demand: compile and lint never load the Wasm host.
   switch (command) {
     case "compile":
-      return compileCommand(positionals, values);
+      return (await import("./commands/compile.ts")).compileCommand(positionals, values);
     case "check":
-      return checkCommand(positionals, values);
+      return (await import("./commands/check.ts")).checkCommand(positionals, values);
     case "test":
-      return testCommand(positionals, values);
+      return (await import("./commands/test.ts")).testCommand(positionals, values);
     case "lint":
-      return lintCommand(positionals, values);
+      return (await import("./commands/lint.ts")).lintCommand(positionals, values);
     case "package":
-      return packageCommand(positionals, values);
+      return (await import("./commands/package.ts")).packageCommand(positionals, values);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
