@@ -26,6 +26,12 @@ export interface PluginOptions {
   failStrategy?: "FAIL_CLOSE" | "FAIL_OPEN";
   /** Envoy log level for `proxy_get_log_level` (0 trace .. 5 critical). Default 3 (warning, Istio's default). */
   logLevel?: number;
+  /** WasmPlugin vmConfig.env (INLINE values): what WASI environ_* return. Default none. */
+  env?: Record<string, string>;
+  /** VM_CONFIGURATION (buffer 6) and on_vm_start's size. Istio sets none. Default empty. */
+  vmConfiguration?: Uint8Array | string;
+  /** Envoy node cluster (`xds.node.cluster`; Istio: `<workload>.<ns>`). Default "". */
+  nodeCluster?: string;
 }
 
 export interface TlsInfo {
@@ -59,6 +65,14 @@ export interface StreamSpec {
   rejectedBeforePlugin?: boolean;
   /** Which worker VM serves the stream (default: round robin). */
   worker?: number;
+  /** Request body, delivered through proxy_on_request_body after the headers continue. */
+  body?: string;
+  /** `connection.id` (default: a new connection per stream). */
+  connectionId?: number;
+  /** The simulated upstream answer when the request is forwarded (default 200, content-length 0). */
+  upstreamResponse?: { status?: number; headers?: Array<[string, string]> };
+  /** With rejectedBeforePlugin: the earlier filter's reply (default 403, details rejected_before_plugin). */
+  rejectedReply?: { status: number; details: string; body?: string };
 }
 
 export interface LogRecord {
@@ -91,6 +105,14 @@ export interface StreamResult {
   /** Host calls made during this stream, by function name (for tests and benchmarks). */
   hostCalls: Record<string, number>;
   logs: LogRecord[];
+  /** The stream context id in its worker VM (null when no context was created: failed VM, bypass). */
+  contextId?: number | null;
+  /** The worker VM that served the stream. */
+  worker?: number;
+  /** Response headers the client receives (pseudo-headers first). */
+  responseHeaders?: Array<[string, string]>;
+  /** Request headers as forwarded upstream (after the plugin's changes); null when not forwarded. */
+  upstreamRequestHeaders?: Array<[string, string]> | null;
 }
 
 export class HostLoadError extends Error {
