@@ -175,7 +175,7 @@ test("the imports object holds only Envoy's table: no env.abort, exact names", a
     name: "n", rootId: "r", vmId: "", configuration: new Uint8Array(), vmConfiguration: new Uint8Array(),
     node: NODE, nodeCluster: "", legacyNodeName: false, failOpen: false, logLevel: 3, env: [],
   };
-  const vm = new Vm("t", "0.2.1", plugin, { logs: [], streamLogs: null, sharedData: new SharedData() }, new StatStore());
+  const vm = new Vm("t", "0.2.1", plugin, { logs: [], streamLogs: null, streamReads: null, sharedData: new SharedData() }, new StatStore());
   const imports = buildEnvoyImports(vm, parsed) as Record<string, Record<string, unknown>>;
   const table = envoyImportTable("0.2.1");
   assert.deepEqual(Object.keys(imports).sort(), Object.keys(table).sort());

@@ -24,6 +24,8 @@ export class EnvoyHost {
   /** false when the canary's on_vm_start/on_configure returned 0 or trapped: Envoy rejects the config. */
   readonly configAccepted: boolean;
   readonly configError: string | null;
+  /** Wall time of the canary's root start (context create, vm start, configure), in ms. */
+  readonly configureMs: number;
   /** Everything every VM logged (proxy_log and WASI fd_write), in order. */
   readonly logs: LogRecord[];
   private readonly canary: Vm;
@@ -41,6 +43,7 @@ export class EnvoyHost {
     env: HostEnvironment;
     stats: StatStore;
     configError: string | null;
+    configureMs: number;
   }) {
     this.canary = parts.canary;
     this.workers = parts.workers;
@@ -49,6 +52,7 @@ export class EnvoyHost {
     this.stats = parts.stats;
     this.configError = parts.configError;
     this.configAccepted = parts.configError === null;
+    this.configureMs = parts.configureMs;
     this.logs = parts.env.logs;
   }
 
@@ -81,7 +85,7 @@ export class EnvoyHost {
       logLevel: opts.logLevel ?? 3,
       env: Object.entries(opts.env ?? {}),
     };
-    const env: HostEnvironment = { logs: [], streamLogs: null, sharedData: new SharedData() };
+    const env: HostEnvironment = { logs: [], streamLogs: null, streamReads: null, sharedData: new SharedData() };
     const stats = new StatStore();
 
     // Canary: start failure = the module cannot be initialized (Envoy refuses it); a plugin
@@ -93,7 +97,9 @@ export class EnvoyHost {
     if (startError !== null) {
       throw new HostLoadError(`Failed to initialize Wasm code: ${startError}`, [startError]);
     }
+    const t0 = performance.now();
     const configError = canary.startPlugin();
+    const configureMs = performance.now() - t0;
 
     const workers: Vm[] = [];
     if (configError === null) {
@@ -107,7 +113,7 @@ export class EnvoyHost {
         workers.push(vm);
       }
     }
-    return new EnvoyHost({ canary, workers, plugin, env, stats, configError });
+    return new EnvoyHost({ canary, workers, plugin, env, stats, configError, configureMs });
   }
 
   get workerCount(): number {
@@ -140,7 +146,9 @@ export class EnvoyHost {
     parseSocketAddress(spec.downstreamLocal);
 
     const before = vm.counts.slice();
+    const reads: string[] = [];
     this.env.streamLogs = logs;
+    this.env.streamReads = reads;
     try {
       const stream = new HttpStream(vm, vm.allocContextId(), this.plugin, spec, connectionId);
       vm.contexts.set(stream.id, stream);
@@ -153,6 +161,7 @@ export class EnvoyHost {
         filterState: stream.filterStateStrings(),
         trap: o.trap,
         hostCalls: diffCounts(before, vm.counts),
+        reads,
         logs,
         contextId: stream.id,
         worker: w,
@@ -161,6 +170,7 @@ export class EnvoyHost {
       };
     } finally {
       this.env.streamLogs = null;
+      this.env.streamReads = null;
     }
   }
 

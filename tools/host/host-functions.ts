@@ -115,6 +115,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
     proxy_get_property(pathPtr: number, pathLen: number, valuePtrPtr: number, valueSizePtr: number) {
       const path = mem().view8(pathPtr, pathLen);
       if (path === null) return WasmResult.InvalidMemoryAccess;
+      vm.env.streamReads?.push(`p ${decoder.decode(path).replaceAll("\0", "/")}`);
       const r = getProperty(path, vm.context());
       if (r.status !== WasmResult.Ok) return r.status;
       return out(r.value!, valuePtrPtr, valueSizePtr);
@@ -143,6 +144,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
       const key = mem().view8(keyPtr, keyLen);
       if (key === null) return WasmResult.InvalidMemoryAccess;
+      if (type === 0) vm.env.streamReads?.push(`h ${decoder.decode(key)}`);
       const r = headerValue(type, key);
       if (r.status !== WasmResult.Ok) return r.status;
       return out(encoder.encode(r.value!), valuePtrPtr, valueSizePtr);

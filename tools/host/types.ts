@@ -104,6 +104,8 @@ export interface StreamResult {
   trap: string | null;
   /** Host calls made during this stream, by function name (for tests and benchmarks). */
   hostCalls: Record<string, number>;
+  /** Request-header and property reads, in order: `h <name>` and `p <seg>/<seg>...`. */
+  reads?: string[];
   logs: LogRecord[];
   /** The stream context id in its worker VM (null when no context was created: failed VM, bypass). */
   contextId?: number | null;

@@ -39,6 +39,8 @@ export interface HostEnvironment {
   readonly logs: LogRecord[];
   /** Collects the logs of the stream being processed (null between streams). */
   streamLogs: LogRecord[] | null;
+  /** The current stream's reads, `h <header>` / `p <seg>/<seg>`, in order (tests and the benchmark floor). */
+  streamReads: string[] | null;
   readonly sharedData: SharedData;
 }
 
