@@ -1,9 +1,47 @@
-import { proxy_log, proxy_get_property } from "@gcoredev/proxy-wasm-sdk-as/assembly/imports";
-import { LogLevelValues, WasmResultValues, FilterHeadersStatusValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+// meshauthz: Istio AuthorizationPolicy enforced in a proxy-wasm HTTP filter (ABI 0.2.1).
+// This file is the lifecycle, in the order Envoy drives it; the work is in the modules it calls.
+import { FilterHeadersStatusValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+import { contextCreated, contextDeleted, pluginOfStream, setRootPlugin } from "./lifecycle/contexts";
+import { configure } from "./lifecycle/configure";
+import { onRequestHeaders } from "./lifecycle/request";
+
 export function proxy_abi_version_0_2_1(): void {}
-export function malloc(size: usize): usize { return heap.alloc(size); }
-export function proxy_on_request_headers(ctx: u32, n: u32, eos: u32): u32 {
-  const s = String.UTF8.encode("hi");
-  proxy_log(LogLevelValues.warn, changetype<usize>(s), s.byteLength);
+
+/** Host-returned values land here; the filter frees each one itself (unmanaged heap). */
+export function malloc(size: usize): usize {
+  return heap.alloc(size);
+}
+
+/** Root contexts have parent 0; streams remember their root. */
+export function proxy_on_context_create(ctx: u32, parent: u32): void {
+  contextCreated(ctx, parent);
+}
+
+export function proxy_on_vm_start(root: u32, vmConfigSize: u32): u32 {
+  return 1;
+}
+
+/** Always 1: an untrusted configuration is kept in the chain and denies every request. */
+export function proxy_on_configure(root: u32, size: u32): u32 {
+  setRootPlugin(root, configure(size));
+  return 1;
+}
+
+export function proxy_on_request_headers(ctx: u32, headers: u32, endOfStream: u32): u32 {
+  return onRequestHeaders(pluginOfStream(ctx));
+}
+
+/** Also called for our own local replies: nothing to do. */
+export function proxy_on_response_headers(ctx: u32, headers: u32, endOfStream: u32): u32 {
   return FilterHeadersStatusValues.Continue;
+}
+
+export function proxy_on_log(ctx: u32): void {}
+
+export function proxy_on_done(ctx: u32): u32 {
+  return 1;
+}
+
+export function proxy_on_delete(ctx: u32): void {
+  contextDeleted(ctx);
 }

@@ -1,0 +1,362 @@
+// A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
+// members "policy" and "engine", and skips every other member whatever its type. Nesting is
+// followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
+// config cannot exhaust the stack.
+
+export const MAX_DEPTH: i32 = 32;
+
+export enum JsonError {
+  None = 0,
+  NotObject,
+  Syntax,
+  TooDeep,
+  DuplicateKey,
+  NotString,
+}
+
+/** A JSON string member: the raw bytes between the quotes, and whether they contain escapes. */
+export class JsonString {
+  found: bool = false;
+  start: usize = 0;
+  len: usize = 0;
+  escaped: bool = false;
+}
+
+export class PluginJson {
+  error: JsonError = JsonError.None;
+  /** Byte offset where the scan stopped on an error. */
+  at: usize = 0;
+  /** The member that was not a string (NotString) or repeated (DuplicateKey). */
+  member: string = "";
+  policy: JsonString = new JsonString();
+  engine: JsonString = new JsonString();
+}
+
+class Scanner {
+  pos: usize;
+  constructor(public base: usize, public end: usize) {
+    this.pos = base;
+  }
+
+  @inline peek(): u32 {
+    return this.pos < this.end ? <u32>load<u8>(this.pos) : 0xffffffff;
+  }
+
+  ws(): void {
+    while (this.pos < this.end) {
+      const c = load<u8>(this.pos);
+      if (c != 32 && c != 9 && c != 10 && c != 13) return;
+      this.pos++;
+    }
+  }
+
+  /** Scans a string at pos (which must be '"'); fills out. */
+  string(out: JsonString): bool {
+    if (this.peek() != 34) return false;
+    this.pos++;
+    out.start = this.pos;
+    out.escaped = false;
+    while (this.pos < this.end) {
+      const c = <u32>load<u8>(this.pos);
+      if (c == 34) {
+        out.len = this.pos - out.start;
+        this.pos++;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == 92) {
+        out.escaped = true;
+        this.pos++;
+        if (this.pos >= this.end) return false;
+        const e = <u32>load<u8>(this.pos);
+        if (e == 117) {
+          if (this.end - this.pos < 5) return false;
+          for (let k: usize = 1; k <= 4; k++) if (hexValue(load<u8>(this.pos + k)) < 0) return false;
+          this.pos += 5;
+          continue;
+        }
+        if (e != 34 && e != 92 && e != 47 && e != 98 && e != 102 && e != 110 && e != 114 && e != 116) return false;
+      }
+      this.pos++;
+    }
+    return false;
+  }
+
+  literal(word: string): bool {
+    const n = <usize>word.length;
+    if (this.end - this.pos < n) return false;
+    for (let i: usize = 0; i < n; i++) {
+      if (<u32>load<u8>(this.pos + i) != <u32>word.charCodeAt(<i32>i)) return false;
+    }
+    this.pos += n;
+    return true;
+  }
+
+  digits(): usize {
+    const s = this.pos;
+    while (this.pos < this.end && <u32>load<u8>(this.pos) - 48 < 10) this.pos++;
+    return this.pos - s;
+  }
+
+  number(): bool {
+    if (this.peek() == 45) this.pos++;
+    const c = this.peek();
+    if (c == 48) this.pos++;
+    else if (c - 49 < 9) this.digits();
+    else return false;
+    if (this.peek() == 46) {
+      this.pos++;
+      if (this.digits() == 0) return false;
+    }
+    const e = this.peek();
+    if (e == 101 || e == 69) {
+      this.pos++;
+      const s = this.peek();
+      if (s == 43 || s == 45) this.pos++;
+      if (this.digits() == 0) return false;
+    }
+    return true;
+  }
+
+  /** A scalar value at pos: string, number, true, false or null. */
+  scalar(): bool {
+    const c = this.peek();
+    if (c == 34) return this.string(SKIPPED);
+    if (c == 116) return this.literal("true");
+    if (c == 102) return this.literal("false");
+    if (c == 110) return this.literal("null");
+    return this.number();
+  }
+
+  /** Skips any value. Containers are tracked in a bit stack: bit set = object, clear = array. */
+  skipValue(result: PluginJson): bool {
+    let stack: u64 = 0;
+    let depth: i32 = 0;
+    for (;;) {
+      this.ws();
+      const c = this.peek();
+      let opened = false;
+      if (c == 123 || c == 91) {
+        // depth counts the enclosing top-level object too.
+        if (depth + 2 > MAX_DEPTH) {
+          result.error = JsonError.TooDeep;
+          return false;
+        }
+        stack = (stack << 1) | (c == 123 ? 1 : 0);
+        depth++;
+        this.pos++;
+        this.ws();
+        const close: u32 = c == 123 ? 125 : 93;
+        if (this.peek() == close) {
+          this.pos++;
+          stack >>= 1;
+          depth--;
+        } else {
+          if (c == 123 && !this.memberKey()) return this.syntax(result);
+          opened = true;
+        }
+      } else if (!this.scalar()) {
+        return this.syntax(result);
+      }
+      if (opened) continue;
+      // After a value: close containers or move to the next element.
+      for (;;) {
+        if (depth == 0) return true;
+        this.ws();
+        const d = this.peek();
+        const inObject = (stack & 1) != 0;
+        if (d == 44) {
+          this.pos++;
+          if (inObject) {
+            this.ws();
+            if (!this.memberKey()) return this.syntax(result);
+          }
+          break;
+        }
+        if ((inObject && d == 125) || (!inObject && d == 93)) {
+          this.pos++;
+          stack >>= 1;
+          depth--;
+          continue;
+        }
+        return this.syntax(result);
+      }
+    }
+    return false;
+  }
+
+  /** `"key" :` inside a skipped object. */
+  memberKey(): bool {
+    if (!this.string(SKIPPED)) return false;
+    this.ws();
+    if (this.peek() != 58) return false;
+    this.pos++;
+    return true;
+  }
+
+  syntax(result: PluginJson): bool {
+    if (result.error == JsonError.None) result.error = JsonError.Syntax;
+    return false;
+  }
+}
+
+const SKIPPED = new JsonString();
+
+function hexValue(c: u32): i32 {
+  if (c - 48 < 10) return <i32>(c - 48);
+  const l = c | 32;
+  if (l - 97 < 6) return <i32>(l - 87);
+  return -1;
+}
+
+/** True when the raw JSON string s spells `word` (escapes decoded). */
+function keyIs(s: JsonString, word: string): bool {
+  if (!s.escaped) {
+    if (s.len != <usize>word.length) return false;
+    for (let i: usize = 0; i < s.len; i++) {
+      if (<u32>load<u8>(s.start + i) != <u32>word.charCodeAt(<i32>i)) return false;
+    }
+    return true;
+  }
+  const tmp = heap.alloc(s.len > 0 ? s.len : 1);
+  const n = jsonUnescape(s.start, s.len, tmp);
+  let same = n == <isize>word.length;
+  for (let i: isize = 0; same && i < n; i++) {
+    same = <u32>load<u8>(tmp + i) == <u32>word.charCodeAt(<i32>i);
+  }
+  heap.free(tmp);
+  return same;
+}
+
+/** Decodes the escapes of a scanned (hence syntactically valid) JSON string into dst, which must
+ *  hold at least len bytes (decoding never grows). Returns the decoded length, or -1 for a lone
+ *  UTF-16 surrogate. */
+export function jsonUnescape(src: usize, len: usize, dst: usize): isize {
+  let i: usize = 0;
+  let o: usize = 0;
+  while (i < len) {
+    const c = <u32>load<u8>(src + i);
+    if (c != 92) {
+      store<u8>(dst + o++, c);
+      i++;
+      continue;
+    }
+    const e = <u32>load<u8>(src + i + 1);
+    i += 2;
+    if (e != 117) {
+      let v = e;
+      if (e == 98) v = 8;
+      else if (e == 102) v = 12;
+      else if (e == 110) v = 10;
+      else if (e == 114) v = 13;
+      else if (e == 116) v = 9;
+      store<u8>(dst + o++, v);
+      continue;
+    }
+    let cp = hex4(src + i);
+    i += 4;
+    if (cp - 0xdc00 < 0x400) return -1;
+    if (cp - 0xd800 < 0x400) {
+      if (i + 6 > len || load<u8>(src + i) != 92 || load<u8>(src + i + 1) != 117) return -1;
+      const lo = hex4(src + i + 2);
+      if (lo - 0xdc00 >= 0x400) return -1;
+      i += 6;
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+    }
+    // \uXXXX is 6 bytes and a surrogate pair 12: the UTF-8 form (<= 3 and 4 bytes) never outgrows them.
+    if (cp < 0x80) {
+      store<u8>(dst + o++, cp);
+    } else if (cp < 0x800) {
+      store<u8>(dst + o++, 0xc0 | (cp >> 6));
+      store<u8>(dst + o++, 0x80 | (cp & 63));
+    } else if (cp < 0x10000) {
+      store<u8>(dst + o++, 0xe0 | (cp >> 12));
+      store<u8>(dst + o++, 0x80 | ((cp >> 6) & 63));
+      store<u8>(dst + o++, 0x80 | (cp & 63));
+    } else {
+      store<u8>(dst + o++, 0xf0 | (cp >> 18));
+      store<u8>(dst + o++, 0x80 | ((cp >> 12) & 63));
+      store<u8>(dst + o++, 0x80 | ((cp >> 6) & 63));
+      store<u8>(dst + o++, 0x80 | (cp & 63));
+    }
+  }
+  return <isize>o;
+}
+
+function hex4(p: usize): u32 {
+  let v: u32 = 0;
+  for (let k: usize = 0; k < 4; k++) v = (v << 4) | <u32>hexValue(load<u8>(p + k));
+  return v;
+}
+
+/** Scans pluginConfig JSON text. */
+export function scanPluginJson(base: usize, len: usize): PluginJson {
+  const r = new PluginJson();
+  const s = new Scanner(base, base + len);
+  s.ws();
+  if (s.peek() != 123) {
+    r.error = JsonError.NotObject;
+    r.at = 0;
+    return r;
+  }
+  s.pos++;
+  s.ws();
+  if (s.peek() == 125) s.pos++;
+  else if (!members(r, s)) return r;
+  s.ws();
+  if (s.pos != s.end) return fail(r, s);
+  return r;
+}
+
+/** The members of the top-level object, through its closing brace. */
+function members(r: PluginJson, s: Scanner): bool {
+  const key = new JsonString();
+  let more = true;
+  while (more) {
+    s.ws();
+    if (!s.string(key)) return failed(r, s);
+    s.ws();
+    if (s.peek() != 58) return failed(r, s);
+    s.pos++;
+    s.ws();
+    let target: JsonString | null = null;
+    let name = "";
+    if (keyIs(key, "policy")) {
+      target = r.policy;
+      name = "policy";
+    } else if (keyIs(key, "engine")) {
+      target = r.engine;
+      name = "engine";
+    }
+    if (target !== null) {
+      if (target.found || s.peek() != 34) {
+        r.error = target.found ? JsonError.DuplicateKey : JsonError.NotString;
+        r.member = name;
+        r.at = s.pos - s.base;
+        return false;
+      }
+      if (!s.string(target)) return failed(r, s);
+      target.found = true;
+    } else if (!s.skipValue(r)) {
+      r.at = s.pos - s.base;
+      return false;
+    }
+    s.ws();
+    const c = s.peek();
+    if (c != 44 && c != 125) return failed(r, s);
+    s.pos++;
+    more = c == 44;
+  }
+  return true;
+}
+
+function failed(r: PluginJson, s: Scanner): bool {
+  fail(r, s);
+  return false;
+}
+
+function fail(r: PluginJson, s: Scanner): PluginJson {
+  if (r.error == JsonError.None) r.error = JsonError.Syntax;
+  r.at = s.pos - s.base;
+  return r;
+}

@@ -1,0 +1,91 @@
+// The decoded blob: typed accessors over the retained, validated blob bytes. Nothing is copied:
+// records are read in place with unaligned loads, and strings are (ptr,len) ranges of the pool.
+// Every index the accessors receive was range-checked by the decoder, hence no checks here.
+import { LABEL_BYTES, LEAF_BYTES, NODE_BYTES, PATTERN_BYTES, PIECE_BYTES, POLICY_BYTES, RULE_BYTES } from "./format";
+
+export class Tables {
+  /** The blob (heap.alloc'd); owned by the Tables, freed by dispose(). */
+  base: usize = 0;
+  length: usize = 0;
+
+  strCount: u32 = 0;
+  strOffsets: usize = 0;
+  strPool: usize = 0;
+
+  rootNamespace: u32 = 0;
+  generator: u32 = 0;
+
+  policyCount: u32 = 0;
+  policies: usize = 0;
+  labelCount: u32 = 0;
+  labels: usize = 0;
+
+  ruleCount: u32 = 0;
+  rules: usize = 0;
+
+  nodeCount: u32 = 0;
+  nodes: usize = 0;
+  childCount: u32 = 0;
+  children: usize = 0;
+
+  leafCount: u32 = 0;
+  leaves: usize = 0;
+
+  patternCount: u32 = 0;
+  patterns: usize = 0;
+  pieceCount: u32 = 0;
+  pieces: usize = 0;
+
+  dispose(): void {
+    if (this.base != 0) heap.free(this.base);
+    this.base = 0;
+  }
+
+  // Strings
+  @inline strPtr(i: u32): usize {
+    return this.strPool + <usize>load<u32>(this.strOffsets + (<usize>i << 2));
+  }
+  @inline strLen(i: u32): usize {
+    const o = this.strOffsets + (<usize>i << 2);
+    return <usize>(load<u32>(o + 4) - load<u32>(o));
+  }
+
+  // Policies
+  @inline policyNamespace(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES); }
+  @inline policyName(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES, 4); }
+  @inline policyAction(i: u32): u32 { return load<u8>(this.policies + <usize>i * POLICY_BYTES, 8); }
+  @inline policyFlags(i: u32): u32 { return load<u8>(this.policies + <usize>i * POLICY_BYTES, 9); }
+  @inline policyProvider(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES, 12); }
+  @inline policyLabelFirst(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES, 16); }
+  @inline policyLabelCount(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES, 20); }
+  @inline labelKey(i: u32): u32 { return load<u32>(this.labels + <usize>i * LABEL_BYTES); }
+  @inline labelValue(i: u32): u32 { return load<u32>(this.labels + <usize>i * LABEL_BYTES, 4); }
+
+  // Rules
+  @inline rulePolicy(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES); }
+  @inline ruleIndex(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 4); }
+  @inline ruleId(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 8); }
+  @inline ruleRoot(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 12); }
+
+  // Nodes
+  @inline nodeOp(i: u32): u32 { return load<u8>(this.nodes + <usize>i * NODE_BYTES); }
+  @inline nodeCountOf(i: u32): u32 { return load<u16>(this.nodes + <usize>i * NODE_BYTES, 2); }
+  @inline nodeArg(i: u32): u32 { return load<u32>(this.nodes + <usize>i * NODE_BYTES, 4); }
+  @inline child(j: u32): u32 { return load<u32>(this.children + (<usize>j << 2)); }
+
+  // Leaves
+  @inline leafAttr(i: u32): u32 { return load<u8>(this.leaves + <usize>i * LEAF_BYTES); }
+  @inline leafKind(i: u32): u32 { return load<u8>(this.leaves + <usize>i * LEAF_BYTES, 1); }
+  @inline leafFlags(i: u32): u32 { return load<u8>(this.leaves + <usize>i * LEAF_BYTES, 2); }
+  @inline leafKey(i: u32): u32 { return load<u32>(this.leaves + <usize>i * LEAF_BYTES, 4); }
+  @inline leafValue(i: u32): u32 { return load<u32>(this.leaves + <usize>i * LEAF_BYTES, 8); }
+  @inline leafAux(i: u32): u32 { return load<u32>(this.leaves + <usize>i * LEAF_BYTES, 12); }
+
+  // Patterns
+  @inline patternFirst(i: u32): u32 { return load<u32>(this.patterns + <usize>i * PATTERN_BYTES); }
+  @inline patternPieces(i: u32): u32 { return load<u32>(this.patterns + <usize>i * PATTERN_BYTES, 4); }
+  @inline pieceKind(j: u32): u32 { return load<u8>(this.pieces + <usize>j * PIECE_BYTES); }
+  @inline pieceClass(j: u32): u32 { return load<u8>(this.pieces + <usize>j * PIECE_BYTES, 1); }
+  @inline pieceMin(j: u32): u32 { return load<u8>(this.pieces + <usize>j * PIECE_BYTES, 2); }
+  @inline pieceStr(j: u32): u32 { return load<u32>(this.pieces + <usize>j * PIECE_BYTES, 4); }
+}

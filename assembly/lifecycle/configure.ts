@@ -1,0 +1,54 @@
+// proxy_on_configure: plugin configuration -> blob -> tables -> engines for this workload.
+// Any failure leaves a plugin that denies every request (fail closed) and is logged at critical
+// with its reason; the callback still returns 1 so Envoy keeps the filter in the chain.
+import { WasmResultValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+import { getPluginConfig } from "../abi/plugin-config";
+import { lastLen, lastPtr } from "../abi/value";
+import { logCritical, logInfo } from "../abi/log";
+import { ConfigError, EngineKind, parsePluginConfig } from "../config/plugin-config";
+import { decodeBlob } from "../decode/decoder";
+import { DecodeError, decodeErrorName } from "../decode/errors";
+import { Plugin, buildPlugin } from "../decide/plugin";
+import { readWorkload } from "../decide/workload";
+import { defineCounters } from "../report/counters";
+import { bytesToString } from "../bytes/range";
+
+/** Builds a plugin from a configuration buffer (ownership taken) for the current node. */
+export function configureFrom(p: usize, n: usize): Plugin {
+  const cfg = parsePluginConfig(p, n);
+  if (cfg.error != ConfigError.None) return Plugin.failed(cfg.message);
+  const d = decodeBlob(cfg.blob, cfg.blobLen);
+  const t = d.tables;
+  if (d.error != DecodeError.None || t === null) {
+    heap.free(cfg.blob);
+    return Plugin.failed("policy blob rejected (" + decodeErrorName(d.error) + "): " + d.message);
+  }
+  const w = readWorkload();
+  if (w.error.length > 0) {
+    t.dispose();
+    return Plugin.failed(w.error);
+  }
+  return buildPlugin(t, w, cfg.engine);
+}
+
+export function configure(size: u32): Plugin {
+  defineCounters();
+  let plugin: Plugin;
+  if (size == 0) {
+    plugin = Plugin.failed("no plugin configuration (expected pluginConfig {\"policy\": \"<base64>\"})");
+  } else {
+    const st = getPluginConfig(size);
+    plugin = st == WasmResultValues.Ok ? configureFrom(lastPtr(), lastLen()) : Plugin.failed("cannot read the plugin configuration (status " + st.toString() + ")");
+  }
+  if (plugin.invalid) {
+    logCritical("meshauthz: invalid configuration, denying every request: " + plugin.reason);
+  } else {
+    const t = plugin.tables!;
+    logInfo(
+      "meshauthz: " + plugin.policyCount.toString() + " of " + t.policyCount.toString() + " policies and " +
+        plugin.ruleCount.toString() + " rules apply (" + (plugin.engineKind == EngineKind.Linear ? "linear" : "indexed") +
+        " engine, blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
+    );
+  }
+  return plugin;
+}
