@@ -31,8 +31,11 @@ export function stringMatcher(
 ): MatchNode {
   const f = classify(value);
   switch (f.form) {
-    case "presence":
-      return leaf({ ...extra, attribute, kind: presence });
+    case "presence": {
+      // Case folding means nothing for a presence test.
+      const { ignoreCase: _, ...rest } = extra;
+      return leaf({ ...rest, attribute, kind: presence });
+    }
     case "suffix":
       return leaf({ ...extra, attribute, kind: MatchKind.Suffix, value: f.text });
     case "prefix":
