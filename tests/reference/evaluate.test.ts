@@ -194,3 +194,60 @@ describe("JWT and trust domains in decisions", () => {
     assert.equal(ev([a], {}, { ...td1, trustDomainAliases: ["cluster.local"] }).decision, "ALLOW");
   });
 });
+
+describe("meshauthz's documented fail-safe deviation: direct peer IP unknown (blob-format §3.3)", () => {
+  const XFF = { headers: { "X-Forwarded-For": "203.0.113.9" }, remote_ip: "203.0.113.9" };
+  const ip = (action: Action, source: Record<string, string[]>, dry = false) =>
+    pol(`p-${action.toLowerCase()}`, action, [{ from: [{ source }] }], {}, dry ? { annotations: { "istio.io/dry-run": "true" } } : {});
+  const unk = (ps: AuthorizationPolicy[], req: Partial<CaseRequest> = XFF) =>
+    evaluateReference(ps, WL, { ...REQ, ...req }, MESH, { directPeerIpUnknown: true });
+
+  test("without the option the direct peer IP is matched as Istio does, even with XFF", () => {
+    assert.equal(ev([ip("ALLOW", { ipBlocks: ["10.0.0.0/8"] })], XFF).decision, "ALLOW");
+    assert.equal(ev([ip("DENY", { ipBlocks: ["192.168.0.0/16"] })], XFF).decision, "ALLOW");
+  });
+  test("ALLOW and AUDIT: an UNKNOWN rule does not match; DENY: it matches (both ipBlocks and notIpBlocks)", () => {
+    assert.deepEqual(unk([ip("ALLOW", { ipBlocks: ["10.0.0.0/8"] })]), { decision: "DENY", policy: "none", audit: false, shadow: {} });
+    assert.equal(unk([ip("ALLOW", { notIpBlocks: ["192.168.0.0/16"] })]).decision, "DENY");
+    assert.equal(unk([ip("DENY", { ipBlocks: ["192.168.0.0/16"] })]).policy, "ns[default]-policy[p-deny]-rule[0]");
+    assert.equal(unk([ip("DENY", { notIpBlocks: ["10.0.0.0/8"] })]).decision, "DENY");
+    assert.equal(unk([ip("AUDIT", { ipBlocks: ["10.0.0.0/8"] })]).audit, false);
+    assert.equal(ev([ip("AUDIT", { ipBlocks: ["10.0.0.0/8"] })]).audit, true);
+  });
+  test("Kleene logic: a false conjunct decides, a true disjunct decides, remoteIpBlocks stays two-valued", () => {
+    // UNKNOWN AND false = false: the DENY rule does not match.
+    const denyAnd = pol("d", "DENY", [{ from: [{ source: { ipBlocks: ["1.2.3.4"], principals: ["nobody"] } }] }]);
+    assert.equal(unk([denyAnd]).decision, "ALLOW");
+    // UNKNOWN OR true = true: the ALLOW rule matches through its second source.
+    const allowOr = pol("a", "ALLOW", [{ from: [{ source: { ipBlocks: ["10.0.0.1"] } }, { source: { namespaces: ["default"] } }] }]);
+    assert.equal(unk([allowOr]).policy, "ns[default]-policy[a]-rule[0]");
+    // remote.ip is the XFF address, known.
+    const remote = pol("r", "ALLOW", [{ when: [{ key: "remote.ip", values: ["203.0.113.0/24"] }] }]);
+    assert.equal(unk([remote]).decision, "ALLOW");
+    // source.ip in `when` is the direct peer too.
+    const srcIp = pol("s", "DENY", [{ when: [{ key: "source.ip", notValues: ["10.0.0.1"] }] }]);
+    assert.equal(ev([srcIp], XFF).decision, "ALLOW");
+    assert.equal(unk([srcIp]).decision, "DENY");
+  });
+  test("shadow engines follow their action", () => {
+    const d = unk([ip("DENY", { ipBlocks: ["1.1.1.1"] }, true), ip("ALLOW", { ipBlocks: ["10.0.0.1"] }, true)]);
+    assert.deepEqual(d.shadow, {
+      deny: { result: "denied", policy: "ns[default]-policy[p-deny]-rule[0]" },
+      allow: { result: "denied", policy: null },
+    });
+    assert.equal(d.decision, "ALLOW");
+  });
+  test("carriesForwardedFor: any case, any value", async () => {
+    const { carriesForwardedFor } = await import("./evaluate.ts");
+    assert.equal(carriesForwardedFor({ headers: { "x-FORWARDED-for": "" } }), true);
+    assert.equal(carriesForwardedFor({ headers: { "x-forwarded-host": "a" } }), false);
+    assert.equal(carriesForwardedFor({}), false);
+  });
+});
+
+test("a gRPC request carries content-type application/grpc unless the case sets one", () => {
+  const p = pol("g", "ALLOW", [{ when: [{ key: "request.headers[content-type]", values: ["application/grpc"] }] }]);
+  assert.equal(ev([p], { protocol: "GRPC" }).decision, "ALLOW");
+  assert.equal(ev([p], { protocol: "GRPC", headers: { "Content-Type": "application/grpc+proto" } }).decision, "DENY");
+  assert.equal(ev([p], { protocol: "HTTP" }).decision, "DENY");
+});

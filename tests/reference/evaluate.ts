@@ -4,6 +4,9 @@
 // is deliberately plain: it evaluates policies against one request directly, no compilation step.
 //
 // It shares no code with the compiler or the filter; it imports only the types in tools/model/.
+//
+// One option departs from Istio on purpose: `directPeerIpUnknown` (EvaluateOptions) implements meshauthz's
+// documented fail-safe deviation for `ipBlocks` / `source.ip` on requests that carry `x-forwarded-for`.
 
 import type { AuthorizationPolicy, Condition, Operation, Rule, Source } from "../../tools/model/policy.ts";
 import type { CaseRequest, Workload } from "../../tools/model/case-file.ts";
@@ -56,13 +59,51 @@ type Action = "ALLOW" | "DENY" | "AUDIT" | "CUSTOM";
 
 /** A value Istio fails to translate (HTTP-only field on TCP, bad IP/port, malformed key): spec §5.4, §6. */
 const ERR = Symbol("translation-error");
-type V = boolean | typeof ERR;
+/**
+ * Kleene's third truth value. Only produced under `EvaluateOptions.directPeerIpUnknown` (meshauthz's
+ * documented fail-safe deviation, see there): a direct-peer-IP leaf whose IP cannot be known.
+ */
+const UNKNOWN = "unknown" as const;
+type Tri = boolean | typeof UNKNOWN;
+type V = Tri | typeof ERR;
+
+/**
+ * Options of the reference evaluator. Without options it is plain Istio/Envoy semantics.
+ */
+export interface EvaluateOptions {
+  /**
+   * meshauthz's documented fail-safe deviation (docs/blob-format.md §3.3, spec §10): a proxy-wasm HTTP filter
+   * cannot read the direct TCP peer. When the request carries `x-forwarded-for` (or source.port is 0), the
+   * filter treats the direct peer IP as unknown: every `ipBlocks` / `notIpBlocks` / `source.ip` value
+   * evaluates to UNKNOWN, matchers combine in three-valued (Kleene) logic (NOT U = U, U AND false = false,
+   * U OR true = true, ...), and a rule whose result is UNKNOWN counts as matching in DENY and CUSTOM engines
+   * and as not matching in ALLOW and AUDIT engines (shadow engines follow their action). Real Istio would
+   * match the direct peer IP instead; the deviation is deliberate, so a spoofable header can never widen
+   * access. Differential tests set it exactly when the request carries `x-forwarded-for`.
+   */
+  directPeerIpUnknown?: boolean;
+}
 
 interface Ctx {
   req: CaseRequest;
   tcp: boolean;
   policyNs: string;
   bundle: TrustDomainBundle;
+  /** EvaluateOptions.directPeerIpUnknown */
+  peerIpUnknown: boolean;
+}
+
+// Kleene three-valued connectives (only ever see UNKNOWN under directPeerIpUnknown).
+function triNot(a: Tri): Tri {
+  return a === UNKNOWN ? UNKNOWN : !a;
+}
+function triAny(xs: Tri[]): Tri {
+  if (xs.some((x) => x === true)) return true;
+  return xs.some((x) => x === UNKNOWN) ? UNKNOWN : false;
+}
+function triAll(xs: Tri[]): Tri {
+  if (xs.some((x) => x === false)) return false;
+  return xs.some((x) => x === UNKNOWN) ? UNKNOWN : true;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -87,6 +128,9 @@ function headerValue(req: CaseRequest, name: string): string | undefined {
     if (Array.isArray(v)) found.push(...v.map(String));
     else found.push(String(v));
   }
+  // A gRPC request always carries `content-type: application/grpc` (gRPC over HTTP/2); a case that gives
+  // none gets that one, as tools/cases/request-stream.ts sends it.
+  if (found.length === 0 && n === "content-type" && req.protocol === "GRPC") return "application/grpc";
   return found.length === 0 ? undefined : found.join(","); // §5.3 HeaderUtility::getAllOfHeaderAsString
 }
 
@@ -119,6 +163,12 @@ function ipFn(addr: string | null | undefined): ValueFn {
     const c = parseCidr(v);
     return c === null ? ERR : cidrContains(c, addr);
   };
+}
+
+/** The direct peer IP (`ipBlocks`, `source.ip`): UNKNOWN under the fail-safe deviation (EvaluateOptions). */
+function directIpFn(ctx: Ctx): ValueFn {
+  if (!ctx.peerIpUnknown) return ipFn(ctx.req.source_ip);
+  return (v) => (parseCidr(v) === null ? ERR : UNKNOWN);
 }
 
 function portFn(port: number | null | undefined): ValueFn {
@@ -182,7 +232,7 @@ function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: strin
   if (key === "destination.port") return { fn: portFn(req.destination_port) };
   if (key === "connection.sni") return { fn: (v) => matchString(istioStringMatcher(v), req.sni ?? "") };
   if (key.startsWith("experimental.envoy.filters.")) return { fn: experimentalFn(ctx, key) };
-  if (key === "source.ip") return { fn: ipFn(req.source_ip) };
+  if (key === "source.ip") return { fn: directIpFn(ctx) };
   if (key === "remote.ip") return { fn: ipFn(req.remote_ip) };
   if (key === "source.namespace") return { fn: namespaceFn(ctx) };
   if (key === "source.serviceAccount") return { fn: serviceAccountFn(ctx) };
@@ -214,8 +264,8 @@ function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: strin
 // ---------------------------------------------------------------------------------------------------------
 // Combination (§3) with Istio's translation-error handling (model.go checkError, §5.4, §6)
 
-/** Field result: true/false, or "drop" when an ALLOW rule must be dropped because of a translation error. */
-type FieldResult = boolean | "drop";
+/** Field result: true/false (or UNKNOWN), or "drop" when an ALLOW rule must be dropped (translation error). */
+type FieldResult = Tri | "drop";
 
 /**
  * `(not values or any(values)) and not any(notValues)` (§3, §8 `field`). A value Istio cannot translate makes
@@ -227,9 +277,9 @@ function field(values: string[] | undefined, notValues: string[] | undefined, fn
   const pos = (values ?? []).map((v) => fn(String(v)));
   const neg = (notValues ?? []).map((v) => fn(String(v)));
   if (strict && (pos.includes(ERR) || neg.includes(ERR))) return "drop";
-  const p = pos.filter((x): x is boolean => x !== ERR);
-  const n = neg.filter((x): x is boolean => x !== ERR);
-  return (p.length === 0 || p.some((x) => x)) && !n.some((x) => x);
+  const p = pos.filter((x): x is Tri => x !== ERR);
+  const n = neg.filter((x): x is Tri => x !== ERR);
+  return triAll([p.length === 0 ? true : triAny(p), triNot(triAny(n))]);
 }
 
 function sourceFields(s: Source | undefined | null, ctx: Ctx, strict: boolean): FieldResult[] {
@@ -246,7 +296,7 @@ function sourceFields(s: Source | undefined | null, ctx: Ctx, strict: boolean): 
   add(s.namespaces, s.notNamespaces, namespaceFn(ctx)); // §5.1.2
   add(tds(s.trustDomains), tds(s.notTrustDomains), trustDomainFn(ctx)); // §5.1.4
   add(s.remoteIpBlocks, s.notRemoteIpBlocks, ipFn(ctx.req.remote_ip)); // §5.1.5 remote address
-  add(s.ipBlocks, s.notIpBlocks, ipFn(ctx.req.source_ip)); // §5.1.5 direct peer address
+  add(s.ipBlocks, s.notIpBlocks, directIpFn(ctx)); // §5.1.5 direct peer address (UNKNOWN: EvaluateOptions)
   return out;
 }
 
@@ -263,8 +313,8 @@ function operationFields(o: Operation | undefined | null, ctx: Ctx, strict: bool
   return out;
 }
 
-/** Whether a rule matches; null when Istio emits no Envoy policy for it (skipped or dropped rule). */
-function ruleMatches(rule: Rule, action: Action, ctx: Ctx): boolean | null {
+/** Whether a rule matches (UNKNOWN only under the deviation); null when Istio emits no Envoy policy for it. */
+function ruleMatches(rule: Rule, action: Action, ctx: Ctx): Tri | null {
   const strict = action === "ALLOW"; // CUSTOM is built with RBAC_DENY, AUDIT with RBAC_LOG: both lenient
   const when: FieldResult[] = [];
   for (const c of (rule.when ?? []) as Array<Condition | null>) {
@@ -278,10 +328,10 @@ function ruleMatches(rule: Rule, action: Action, ctx: Ctx): boolean | null {
   const from = (rule.from ?? []).map((f) => sourceFields(f?.source, ctx, strict));
   const to = (rule.to ?? []).map((t) => operationFields(t?.operation, ctx, strict));
   if ([when, ...from, ...to].some((rs) => rs.includes("drop"))) return null; // ALLOW rule dropped (§5.4)
-  const all = (rs: FieldResult[]) => rs.every((r) => r === true);
-  const fromOk = from.length === 0 || from.some(all);
-  const toOk = to.length === 0 || to.some(all);
-  return fromOk && toOk && all(when);
+  const all = (rs: FieldResult[]) => triAll(rs as Tri[]);
+  const fromOk: Tri = from.length === 0 ? true : triAny(from.map(all));
+  const toOk: Tri = to.length === 0 ? true : triAny(to.map(all));
+  return triAll([fromOk, toOk, all(when)]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -340,8 +390,14 @@ interface EngineResult {
 }
 
 /** One Envoy RBAC engine built from the given policies of one action. */
-function runEngine(policies: AuthorizationPolicy[], action: Action, req: CaseRequest, mesh: ReferenceMesh): EngineResult {
-  const entries = new Map<string, boolean>();
+function runEngine(
+  policies: AuthorizationPolicy[],
+  action: Action,
+  req: CaseRequest,
+  mesh: ReferenceMesh,
+  opts: EvaluateOptions = {},
+): EngineResult {
+  const entries = new Map<string, Tri>();
   const bundle = { trustDomain: mesh.trustDomain, aliases: mesh.trustDomainAliases };
   for (const p of policies) {
     const ns = policyNamespace(p);
@@ -351,7 +407,7 @@ function runEngine(policies: AuthorizationPolicy[], action: Action, req: CaseReq
       entries.set(effectiveId(ns, name, 0), false); // rbacPolicyMatchNever (§2 step 5, allow-nothing)
       continue;
     }
-    const ctx: Ctx = { req, tcp: req.protocol === "TCP", policyNs: ns, bundle };
+    const ctx: Ctx = { req, tcp: req.protocol === "TCP", policyNs: ns, bundle, peerIpUnknown: opts.directPeerIpUnknown === true };
     rules.forEach((r, i) => {
       if (!r) return; // nil rule skipped
       const m = ruleMatches(r, action, ctx);
@@ -359,7 +415,10 @@ function runEngine(policies: AuthorizationPolicy[], action: Action, req: CaseReq
     });
   }
   const ids = [...entries.keys()].sort(compareIds);
-  return { matched: ids.find((id) => entries.get(id)) ?? null, ids };
+  // UNKNOWN (fail-safe deviation only) matches in DENY and CUSTOM engines, not in ALLOW and AUDIT ones.
+  const unknownMatches = action === "DENY" || action === "CUSTOM";
+  const hit = (id: string) => entries.get(id) === true || (unknownMatches && entries.get(id) === UNKNOWN);
+  return { matched: ids.find(hit) ?? null, ids };
 }
 
 /** Provider name used to order CUSTOM rules (one RBAC+ext_authz pair per provider, by provider name). */
@@ -367,11 +426,20 @@ function providerOf(p: AuthorizationPolicy): string {
   return p.spec?.provider?.name ?? "";
 }
 
+/**
+ * Whether the request carries `x-forwarded-for` (any case, any value, even empty): when the fail-safe
+ * deviation applies (EvaluateOptions.directPeerIpUnknown).
+ */
+export function carriesForwardedFor(req: CaseRequest): boolean {
+  return Object.entries(req.headers ?? {}).some(([k, v]) => asciiLower(k) === "x-forwarded-for" && v !== null && v !== undefined);
+}
+
 export function evaluateReference(
   policies: AuthorizationPolicy[],
   workload: Workload,
   request: CaseRequest,
   mesh: ReferenceMesh,
+  options: EvaluateOptions = {},
 ): ReferenceDecision {
   const applicable = policies.filter((p) => applies(p, workload, mesh));
   const by = (a: Action, dry: boolean) => applicable.filter((p) => actionOf(p) === a && isDryRun(p) === dry);
@@ -381,33 +449,33 @@ export function evaluateReference(
   const custom = by("CUSTOM", false);
   const providers = [...new Set(custom.map(providerOf))].sort(compareIds);
   for (const prov of providers) {
-    const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", request, mesh);
+    const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", request, mesh, options);
     if (r.matched !== null && request.ext_authz_decision === "deny") {
       return { decision: "DENY", policy: `ext_authz(${r.matched})`, audit: false, shadow };
     }
   }
 
   // 3. AUDIT never changes the decision (§2 step 3).
-  const audit = by("AUDIT", false).length > 0 && runEngine(by("AUDIT", false), "AUDIT", request, mesh).matched !== null;
+  const audit = by("AUDIT", false).length > 0 && runEngine(by("AUDIT", false), "AUDIT", request, mesh, options).matched !== null;
 
   // 4. DENY filter: its shadow engine runs first, then the enforced one (§2 step 4, §2.1).
   const denyDry = by("DENY", true);
   if (denyDry.length > 0) {
-    const s = runEngine(denyDry, "DENY", request, mesh);
+    const s = runEngine(denyDry, "DENY", request, mesh, options);
     shadow.deny = { result: s.matched !== null ? "denied" : "allowed", policy: s.matched };
   }
-  const deny = runEngine(by("DENY", false), "DENY", request, mesh);
+  const deny = runEngine(by("DENY", false), "DENY", request, mesh, options);
   if (deny.matched !== null) return { decision: "DENY", policy: deny.matched, audit, shadow };
 
   // 5. ALLOW filter (§2 step 5): a dry-run ALLOW policy does not make the ALLOW set non-empty.
   const allowDry = by("ALLOW", true);
   if (allowDry.length > 0) {
-    const s = runEngine(allowDry, "ALLOW", request, mesh);
+    const s = runEngine(allowDry, "ALLOW", request, mesh, options);
     shadow.allow = { result: s.matched !== null ? "allowed" : "denied", policy: s.matched };
   }
   const allowEnforced = by("ALLOW", false);
   if (allowEnforced.length === 0) return { decision: "ALLOW", policy: null, audit, shadow };
-  const allow = runEngine(allowEnforced, "ALLOW", request, mesh);
+  const allow = runEngine(allowEnforced, "ALLOW", request, mesh, options);
   if (allow.matched !== null) return { decision: "ALLOW", policy: allow.matched, audit, shadow };
   return { decision: "DENY", policy: "none", audit, shadow };
 }

@@ -11,14 +11,14 @@ export function lintCommand(paths: string[], v: CliValues): number {
   const loaded = loadPolicies(paths, { readStdin });
   const diagnostics = [...loaded.diagnostics];
   for (const p of loaded.policies) diagnostics.push(...validatePolicy(p.policy, { locate: (path) => p.locate(path), file: p.file }));
-  const loaded_ = loaded.policies;
+  const policies = loaded.policies;
   const findings = hasErrors(loaded.diagnostics) ? [] : lintPolicies(loaded.policies.map((p) => p.policy), meshFromFlags(v));
   if (wantsJson(v)) {
     process.stdout.write(`${JSON.stringify({ diagnostics, findings })}\n`);
   } else {
     printDiagnostics(diagnostics);
     for (const f of findings) {
-      const loaded = loaded_.find((p) => `${p.policy.metadata.namespace ?? "default"}/${p.policy.metadata.name}` === f.policy);
+      const loaded = policies.find((p) => `${p.policy.metadata.namespace ?? "default"}/${p.policy.metadata.name}` === f.policy);
       const at = loaded?.locate(f.path);
       const where = at ? `${at.file}:${at.line}:${at.column}: ` : "";
       process.stdout.write(`${where}warning: ${f.policy}: ${f.path}: [${f.code}] ${f.message}\n`);
