@@ -14,6 +14,9 @@ Usage:
       Evaluate one request (a case's workload + request) through the built filter.
   meshauthz test CASEFILE [--policies PATH...] [-o json] [-v]
       Run a case file through the built filter; exit 0 iff no case failed. -v prints every decision.
+  meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
+      Why the request gets its decision: which policies apply to the workload, which rules
+      match, and for each rule that does not, which of its fields fail (asked of the filter).
   meshauthz lint PATH... [-o json] [mesh options]
       Validate policies and explain interactions that surprise operators (a DENY that makes an
       ALLOW unreachable, ...).
@@ -77,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./commands/test.ts")).testCommand(positionals, values);
     case "lint":
       return (await import("./commands/lint.ts")).lintCommand(positionals, values);
+    case "explain":
+      return (await import("./commands/explain.ts")).explainCommand(positionals, values);
     case "package":
       return (await import("./commands/package.ts")).packageCommand(positionals, values);
     default:
