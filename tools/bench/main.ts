@@ -3,6 +3,7 @@
 // one run: our decision cost over the floor (a module making the same reads and deciding nothing),
 // and a linear scan of the same rules (the filter's `engine: linear`) over ours.
 import { readFileSync } from "node:fs";
+import type { EnvoyHost } from "../host/index.ts";
 import { measure, startFilterHost, type Timed } from "./measure.ts";
 import { BENCH_WORKLOAD, benchRequests, meshPolicies, oneWorkloadPolicies } from "./mesh-policies.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
@@ -67,7 +68,7 @@ async function benchSize(scope: "mesh" | "one-workload", policies: Authorization
   }
 
   // Both engines must decide alike. Each request's floor makes exactly the reads the filter made.
-  const floors = [];
+  const floors: EnvoyHost[] = [];
   const reads: number[] = [];
   for (const s of requests) {
     const a = ours.request(s);
