@@ -26,6 +26,7 @@ function freshState() {
     metricValues: new Map(), // name -> number
     logs: [], // { level, message }
     calls: new Map(), // host function -> count
+    tickPeriod: 0,
   };
 }
 
@@ -97,6 +98,11 @@ function fakeHost() {
       view().setUint32(outId, s.metricIds.get(name), true);
       return OK;
     },
+    proxy_set_tick_period_milliseconds(ms) {
+      count("proxy_set_tick_period_milliseconds");
+      s.tickPeriod = ms;
+      return OK;
+    },
     proxy_increment_metric(id, delta) {
       count("proxy_increment_metric");
       const name = s.metricNames.get(id);
@@ -157,6 +163,9 @@ function fakeHost() {
     },
     filterStateCount() {
       return s.filterState.size;
+    },
+    tickPeriod() {
+      return s.tickPeriod;
     },
     metric(np, nl) {
       const v = s.metricValues.get(key(np, nl));

@@ -1,9 +1,10 @@
 // meshauthz: Istio AuthorizationPolicy enforced in a proxy-wasm HTTP filter (ABI 0.2.1).
 // This file is the lifecycle, in the order Envoy drives it; the work is in the modules it calls.
-import { FilterHeadersStatusValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
-import { contextCreated, contextDeleted, pluginOfStream, setRootPlugin } from "./lifecycle/contexts";
+import { Headers } from "./abi/codes";
+import { contextCreated, contextDeleted, isRoot, runtimeOfStream, setRootPlugin } from "./lifecycle/contexts";
 import { configure } from "./lifecycle/configure";
 import { onRequestHeaders } from "./lifecycle/request";
+import { flushCounters } from "./report/counters";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -27,18 +28,25 @@ export function proxy_on_configure(root: u32, size: u32): u32 {
   return 1;
 }
 
+/** Every second (set in proxy_on_configure): the counts of the last second go to Envoy. */
+export function proxy_on_tick(root: u32): void {
+  flushCounters();
+}
+
 export function proxy_on_request_headers(ctx: u32, headers: u32, endOfStream: u32): u32 {
-  return onRequestHeaders(pluginOfStream(ctx));
+  return onRequestHeaders(runtimeOfStream(ctx));
 }
 
 /** Also called for our own local replies: nothing to do. */
 export function proxy_on_response_headers(ctx: u32, headers: u32, endOfStream: u32): u32 {
-  return FilterHeadersStatusValues.Continue;
+  return Headers.Continue;
 }
 
 export function proxy_on_log(ctx: u32): void {}
 
+/** A root going away (configuration change, shutdown) hands over its last counts. */
 export function proxy_on_done(ctx: u32): u32 {
+  if (isRoot(ctx)) flushCounters();
   return 1;
 }
 

@@ -1,6 +1,6 @@
 // The (ptr,len) a host call returns through its out-parameters. The host allocates it with our
 // `malloc` (heap.alloc); the caller owns it and must `release` it. Nothing is ever retained.
-import { WasmResultValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+import { Status } from "./codes";
 
 /** Two u32 out-words, static so host calls need no allocation. */
 export const OUT_PTR: usize = memory.data(8);
@@ -32,7 +32,7 @@ export function takeOut(status: u32): u32 {
   let n = <usize>load<u32>(OUT_LEN);
   valuePtr = 0;
   valueLen = 0;
-  if (status != WasmResultValues.Ok) {
+  if (status != Status.Ok) {
     if (p != 0 && inMemory(p, n)) heap.free(p);
     return status;
   }
@@ -40,7 +40,7 @@ export function takeOut(status: u32): u32 {
     if (p != 0 && inMemory(p, 0)) heap.free(p);
     return status;
   }
-  if (p == 0 || !inMemory(p, n)) return WasmResultValues.InternalFailure;
+  if (p == 0 || !inMemory(p, n)) return Status.InternalFailure;
   valuePtr = p;
   valueLen = n;
   return status;

@@ -1,7 +1,10 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
 // members "policy" and "engine", and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
-// config cannot exhaust the stack.
+// config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
+// place: the blob is written from the start of the text (config/base64.ts), and nothing the
+// scanner still needs lies behind its read position ("engine" is classified when it is read).
+import { Base64 } from "./base64";
 
 export const MAX_DEPTH: i32 = 32;
 
@@ -22,14 +25,29 @@ export class JsonString {
   escaped: bool = false;
 }
 
+export namespace Engine {
+  export const Indexed: i32 = 0;
+  export const Linear: i32 = 1;
+  /** Present, but neither. */
+  export const Other: i32 = -1;
+}
+
 export class PluginJson {
   error: JsonError = JsonError.None;
   /** Byte offset where the scan stopped on an error. */
   at: usize = 0;
   /** The member that was not a string (NotString) or repeated (DuplicateKey). */
   member: string = "";
-  policy: JsonString = new JsonString();
-  engine: JsonString = new JsonString();
+  policyFound: bool = false;
+  /** The policy string is complete, valid base64 (its bytes are at the start of the text). */
+  policyValid: bool = false;
+  /** Decoded bytes, and characters of the string (after unescaping). */
+  policyLen: usize = 0;
+  policyChars: usize = 0;
+  engineFound: bool = false;
+  engine: i32 = Engine.Indexed;
+  /** The engine string (for the error message) when it is neither. */
+  engineText: string = "";
 }
 
 class Scanner {
@@ -319,24 +337,16 @@ function members(r: PluginJson, s: Scanner): bool {
     if (s.peek() != 58) return failed(r, s);
     s.pos++;
     s.ws();
-    let target: JsonString | null = null;
-    let name = "";
-    if (keyIs(key, "policy")) {
-      target = r.policy;
-      name = "policy";
-    } else if (keyIs(key, "engine")) {
-      target = r.engine;
-      name = "engine";
-    }
-    if (target !== null) {
-      if (target.found || s.peek() != 34) {
-        r.error = target.found ? JsonError.DuplicateKey : JsonError.NotString;
-        r.member = name;
+    const isPolicy = keyIs(key, "policy");
+    if (isPolicy || keyIs(key, "engine")) {
+      const seen = isPolicy ? r.policyFound : r.engineFound;
+      if (seen || s.peek() != 34) {
+        r.error = seen ? JsonError.DuplicateKey : JsonError.NotString;
+        r.member = isPolicy ? "policy" : "engine";
         r.at = s.pos - s.base;
         return false;
       }
-      if (!s.string(target)) return failed(r, s);
-      target.found = true;
+      if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
     } else if (!s.skipValue(r)) {
       r.at = s.pos - s.base;
       return false;
@@ -346,6 +356,93 @@ function members(r: PluginJson, s: Scanner): bool {
     if (c != 44 && c != 125) return failed(r, s);
     s.pos++;
     more = c == 44;
+  }
+  return true;
+}
+
+/** The "engine" string at pos: classified now, before the policy may overwrite it. */
+function readEngine(r: PluginJson, s: Scanner): bool {
+  const v = new JsonString();
+  if (!s.string(v)) return false;
+  r.engineFound = true;
+  let p = v.start;
+  let n = <isize>v.len;
+  let tmp: usize = 0;
+  if (v.escaped) {
+    tmp = heap.alloc(v.len);
+    n = jsonUnescape(v.start, v.len, tmp);
+    p = tmp;
+  }
+  if (n >= 0 && bytesAre(p, <usize>n, "linear")) r.engine = Engine.Linear;
+  else if (n >= 0 && bytesAre(p, <usize>n, "indexed")) r.engine = Engine.Indexed;
+  else {
+    r.engine = Engine.Other;
+    r.engineText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
+  }
+  if (tmp != 0) heap.free(tmp);
+  return true;
+}
+
+/** The "policy" string at pos, base64-decoded to the start of the text as it is scanned. The JSON
+ *  syntax of the string is checked to its end even when the base64 is invalid. */
+function decodePolicy(r: PluginJson, s: Scanner): bool {
+  s.pos++;
+  const d = new Base64(s.base, s.end);
+  let open = true;
+  while (open) {
+    s.pos += d.quads(s.pos, s.end);
+    if (s.pos >= s.end) return false;
+    const c = <u32>load<u8>(s.pos);
+    if (c == 34) {
+      open = false;
+    } else if (c < 0x20) {
+      return false;
+    } else if (c == 92) {
+      if (s.end - s.pos < 2) return false;
+      const e = <u32>load<u8>(s.pos + 1);
+      if (e == 117) {
+        if (s.end - s.pos < 6) return false;
+        let v: u32 = 0;
+        for (let k: usize = 2; k < 6; k++) {
+          const h = hexValue(load<u8>(s.pos + k));
+          if (h < 0) return false;
+          v = (v << 4) | <u32>h;
+        }
+        d.char(v);
+        s.pos += 4;
+      } else {
+        const v = simpleEscape(e);
+        if (v < 0) return false;
+        d.char(<u32>v);
+      }
+      s.pos++;
+    } else {
+      d.char(c);
+    }
+    s.pos++;
+  }
+  r.policyFound = true;
+  r.policyValid = d.finish();
+  r.policyLen = d.length;
+  r.policyChars = d.chars;
+  return true;
+}
+
+/** The character of a one-letter escape (\" \\ \/ \b \f \n \r \t), or -1. */
+function simpleEscape(e: u32): i32 {
+  if (e == 34 || e == 92 || e == 47) return <i32>e;
+  if (e == 98) return 8;
+  if (e == 102) return 12;
+  if (e == 110) return 10;
+  if (e == 114) return 13;
+  if (e == 116) return 9;
+  return -1;
+}
+
+function bytesAre(p: usize, n: usize, word: string): bool {
+  if (n != <usize>word.length) return false;
+  for (let i: usize = 0; i < n; i++) {
+    if (<u32>load<u8>(p + i) != <u32>word.charCodeAt(<i32>i)) return false;
   }
   return true;
 }

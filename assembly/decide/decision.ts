@@ -1,7 +1,7 @@
 // The decision of blob-format §4, staged like Istio's filter chain: CUSTOM, AUDIT, DENY (shadow
 // then enforced), ALLOW (shadow then enforced). A stage runs only if the chain reaches it and it
 // exists on this workload; each existing stage records what its Envoy RBAC filter would count.
-import { Plugin } from "./plugin";
+import { Runtime } from "./plugin";
 
 export const enum Verdict {
   Allow = 0,
@@ -11,9 +11,10 @@ export const enum Verdict {
   DenyCustom = 2,
 }
 
+@unmanaged
 export class Decision {
   verdict: Verdict = Verdict.Allow;
-  /** Blob rule index whose id decided (the effective policy id), or -1 (none). */
+  /** Plugin rule number whose id decided (the effective policy id), or -1 (none). */
   rule: i32 = -1;
   audit: bool = false;
   shadowDenyRan: bool = false;
@@ -42,7 +43,7 @@ export class Decision {
 }
 
 /** Decides the current request. The caller brackets it with cache/evaluator begin and end. */
-export function decide(p: Plugin): Decision {
+export function decide(p: Runtime): Decision {
   const d = p.decision;
   d.reset();
   const ev = p.evaluator;

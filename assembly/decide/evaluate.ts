@@ -4,12 +4,16 @@
 // are never read. Node results are memoized per request: rules share subtrees (the encoder
 // hash-conses them), so a request evaluates each node at most once, which also bounds the cost of
 // a hostile DAG to O(nodes + children). The memo is a generation stamp, never cleared per request.
-// Depth is <= 32 (checked by the decoder), so the recursion is bounded.
+// Trees are the workload's local graph (decide/graph.ts); leaf records are read in the blob.
+// Depth is <= 32 (checked by decode/reach.ts), so the recursion is bounded.
 import { Tables } from "../decode/tables";
+import { Graph } from "./graph";
+import { zalloc } from "../bytes/buf";
 import { Attr, Kind, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, Op } from "../decode/format";
 import { ABSENT, PRESENT, RequestCache, UNKNOWN } from "../request/cache";
 import { ValueType, classifyValue } from "../request/value-type";
-import { matchExact, matchNonEmpty, matchPrefix, matchSuffix } from "../match/string";
+import { matchNonEmpty } from "../match/string";
+import { bytesEqualFold, sameBytes } from "../bytes/range";
 import { matchPattern } from "../match/pattern";
 import { matchCidr } from "../match/cidr";
 import { matchPort } from "../match/port";
@@ -18,51 +22,66 @@ export const FALSE: u8 = 0;
 export const TRUE: u8 = 1;
 export const MAYBE: u8 = 2;
 
+@unmanaged
 export class Evaluator {
-  memoGen: StaticArray<u32>;
-  memoVal: StaticArray<u8>;
+  t: Tables;
+  g: Graph;
+  cache: RequestCache;
+  /** Per local node: generation of the memoized result (u32), and the result (u8). */
+  memoGen: usize;
+  memoVal: usize;
   gen: u32 = 0;
   /** Leaves evaluated this request (tests and benchmarks). */
   leafEvals: u32 = 0;
 
-  constructor(public t: Tables, public cache: RequestCache) {
-    this.memoGen = new StaticArray<u32>(<i32>t.nodeCount);
-    this.memoVal = new StaticArray<u8>(<i32>t.nodeCount);
+  constructor(t: Tables, g: Graph, cache: RequestCache) {
+    this.t = t;
+    this.g = g;
+    this.cache = cache;
+    this.memoGen = zalloc(<usize>g.nodeCount << 2);
+    this.memoVal = zalloc(<usize>g.nodeCount);
+  }
+
+  free(): void {
+    heap.free(this.memoGen);
+    heap.free(this.memoVal);
+    heap.free(changetype<usize>(this));
   }
 
   begin(): void {
     this.gen++;
     if (this.gen == 0) {
       // Wrapped after 2^32 requests: clear the stamps once.
-      for (let i = 0; i < this.memoGen.length; i++) unchecked((this.memoGen[i] = 0));
+      memory.fill(this.memoGen, 0, <usize>this.g.nodeCount << 2);
       this.gen = 1;
     }
     this.leafEvals = 0;
   }
 
   node(n: u32): u8 {
-    if (unchecked(this.memoGen[n]) == this.gen) return unchecked(this.memoVal[n]);
+    const at = this.memoGen + (<usize>n << 2);
+    if (load<u32>(at) == this.gen) return load<u8>(this.memoVal + <usize>n);
     const r = this.nodeUncached(n);
-    unchecked((this.memoGen[n] = this.gen));
-    unchecked((this.memoVal[n] = r));
+    store<u32>(at, this.gen);
+    store<u8>(this.memoVal + <usize>n, r);
     return r;
   }
 
   nodeUncached(n: u32): u8 {
-    const t = this.t;
-    const op = t.nodeOp(n);
-    if (op == Op.Leaf) return this.leaf(t.nodeArg(n));
+    const g = this.g;
+    const op = g.op(n);
+    const first = g.argOf(n);
+    if (op == Op.Leaf) return this.leaf(first);
     if (op == Op.Any) return TRUE;
-    const first = t.nodeArg(n);
     if (op == Op.Not) {
-      const r = this.node(t.child(first));
+      const r = this.node(g.kid(first));
       return r == MAYBE ? MAYBE : r ^ 1;
     }
-    const end = first + t.nodeCountOf(n);
+    const end = first + g.count(n);
     if (op == Op.And) {
       let res = TRUE;
       for (let j = first; j < end; j++) {
-        const r = this.node(t.child(j));
+        const r = this.node(g.kid(j));
         if (r == FALSE) return FALSE;
         if (r == MAYBE) res = MAYBE;
       }
@@ -70,23 +89,25 @@ export class Evaluator {
     }
     let res = FALSE;
     for (let j = first; j < end; j++) {
-      const r = this.node(t.child(j));
+      const r = this.node(g.kid(j));
       if (r == TRUE) return TRUE;
       if (r == MAYBE) res = MAYBE;
     }
     return res;
   }
 
-  leaf(l: u32): u8 {
+  /** Local leaf ll. */
+  @inline leaf(ll: u32): u8 {
     this.leafEvals++;
     const t = this.t;
     const c = this.cache;
-    const slot = unchecked(c.slots.leafSlot[l]);
+    const slot = c.slots.slotOf(ll);
+    const l = this.g.blobLeaf(ll);
     const st = c.get(slot);
     if (st == ABSENT) return FALSE;
     if (st == UNKNOWN) return MAYBE;
-    const p = unchecked(c.ptr[slot]);
-    const n = <usize>unchecked(c.len[slot]);
+    const p = c.ptrOf(slot);
+    const n = <usize>c.lenOf(slot);
     const a = t.leafAttr(l);
     const kind = t.leafKind(l);
     if (kind == Kind.Cidr) {
@@ -95,7 +116,7 @@ export class Evaluator {
     }
     if (kind == Kind.Port) return matchPort(<u32>n, t.leafAux(l)) ? TRUE : FALSE;
     if (a == Attr.JwtClaim || a == Attr.Metadata) {
-      const vt = <u32>unchecked(c.vtype[slot]);
+      const vt = <u32>c.typeOf(slot);
       if (vt == ValueType.String) return this.text(l, kind, p, n) ? TRUE : FALSE;
       if (vt == ValueType.List && (t.leafFlags(l) & LEAF_LIST_ELEMENTS) != 0) return this.anyElement(l, kind, p, n) ? TRUE : FALSE;
       return FALSE; // numbers, bools, objects, and lists without LIST_ELEMENTS never match
@@ -110,13 +131,13 @@ export class Evaluator {
       case Kind.Exact:
       case Kind.Prefix:
       case Kind.Suffix: {
+        // The value's bytes that must equal the operand: all of them, its start or its end.
         const v = t.leafValue(l);
-        const fold = (t.leafFlags(l) & LEAF_IGNORE_CASE) != 0;
-        const op = t.strPtr(v);
         const ol = t.strLen(v);
-        if (kind == Kind.Exact) return matchExact(p, n, op, ol, fold);
-        if (kind == Kind.Prefix) return matchPrefix(p, n, op, ol, fold);
-        return matchSuffix(p, n, op, ol, fold);
+        if (kind == Kind.Exact ? n != ol : n < ol) return false;
+        const at = kind == Kind.Suffix ? p + n - ol : p;
+        const op = t.strPtr(v);
+        return (t.leafFlags(l) & LEAF_IGNORE_CASE) != 0 ? bytesEqualFold(at, op, ol) : sameBytes(at, op, ol);
       }
       case Kind.Present:
         return true;

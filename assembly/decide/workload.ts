@@ -2,17 +2,17 @@
 // (`xds.node.metadata`, falling back to the pre-1.33 `node.metadata` on NotFound), and the
 // applicability rule of blob-format §2.3: same namespace or the root namespace, and every
 // selector label present with the same value.
-import { WasmResultValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+import { Status } from "../abi/codes";
 import { getProperty } from "../abi/property";
 import { lastLen, lastPtr, release } from "../abi/value";
 import { Tables } from "../decode/tables";
 import { pairsShape } from "../request/value-type";
-import { bytesEqual, utf8 } from "../bytes/range";
+import { bytesEqual, lit, litLen, litPtr } from "../bytes/range";
 
-const XDS_NAMESPACE = utf8("xds\0node\0metadata\0NAMESPACE");
-const NODE_NAMESPACE = utf8("node\0metadata\0NAMESPACE");
-const XDS_LABELS = utf8("xds\0node\0metadata\0LABELS");
-const NODE_LABELS = utf8("node\0metadata\0LABELS");
+const XDS_NAMESPACE = lit("xds\0node\0metadata\0NAMESPACE");
+const NODE_NAMESPACE = lit("node\0metadata\0NAMESPACE");
+const XDS_LABELS = lit("xds\0node\0metadata\0LABELS");
+const NODE_LABELS = lit("node\0metadata\0LABELS");
 
 export class Workload {
   namespace: ArrayBuffer = new ArrayBuffer(0);
@@ -78,27 +78,27 @@ function copy(p: usize, n: usize): ArrayBuffer {
 }
 
 /** Reads xds-then-node metadata; returns the status of the last attempt, value at lastPtr(). */
-function readNodeMetadata(xds: ArrayBuffer, node: ArrayBuffer): u32 {
-  const st = getProperty(changetype<usize>(xds), <usize>xds.byteLength);
-  if (st != WasmResultValues.NotFound) return st;
-  return getProperty(changetype<usize>(node), <usize>node.byteLength);
+function readNodeMetadata(xds: usize, node: usize): u32 {
+  const st = getProperty(litPtr(xds), litLen(xds));
+  if (st != Status.NotFound) return st;
+  return getProperty(litPtr(node), litLen(node));
 }
 
 export function readWorkload(): Workload {
   const nsStatus = readNodeMetadata(XDS_NAMESPACE, NODE_NAMESPACE);
   const nsPtr = lastPtr();
   const nsLen = lastLen();
-  if (nsStatus != WasmResultValues.Ok || nsLen == 0) {
+  if (nsStatus != Status.Ok || nsLen == 0) {
     release(nsPtr);
     const w = new Workload();
-    w.error = "unknown namespace: node metadata NAMESPACE is " + (nsStatus == WasmResultValues.Ok ? "empty" : "unreadable (status " + nsStatus.toString() + ")");
+    w.error = "unknown namespace: node metadata NAMESPACE is " + (nsStatus == Status.Ok ? "empty" : "unreadable (status " + nsStatus.toString() + ")");
     return w;
   }
   const lStatus = readNodeMetadata(XDS_LABELS, NODE_LABELS);
   const lPtr = lastPtr();
   const lLen = lastLen();
   let w: Workload;
-  if (lStatus == WasmResultValues.Ok || lStatus == WasmResultValues.NotFound) {
+  if (lStatus == Status.Ok || lStatus == Status.NotFound) {
     w = Workload.of(nsPtr, nsLen, lPtr, lLen);
   } else {
     w = new Workload();

@@ -1,5 +1,6 @@
-// Typed decode failures. Every check of docs/blob-format.md maps to one code; the message says
-// where (section, record index) so the critical log line is enough to find the bad input.
+// Typed decode failures. Every check of docs/blob-format.md maps to one code; the decoder also
+// records where (record kind and index), and the message is built from both only when logged, so
+// the critical log line is enough to find the bad input.
 
 export enum DecodeError {
   None = 0,
@@ -21,8 +22,8 @@ export enum DecodeError {
   BadSectionSize,
   /** Bytes after the last section. */
   TrailingBytes,
+  /** offsets[0] != 0, offsets[count] != pool length, or a string used whose range is inverted. */
   BadStringOffsets,
-  DuplicateString,
   /** A *_str index out of range, or NONE where a string is required (or vice versa). */
   BadStringIndex,
   /** Policy action, flags, reserved or provider invalid. */
@@ -68,7 +69,6 @@ export function decodeErrorName(e: DecodeError): string {
     case DecodeError.BadSectionSize: return "bad_section_size";
     case DecodeError.TrailingBytes: return "trailing_bytes";
     case DecodeError.BadStringOffsets: return "bad_string_offsets";
-    case DecodeError.DuplicateString: return "duplicate_string";
     case DecodeError.BadStringIndex: return "bad_string_index";
     case DecodeError.BadPolicy: return "bad_policy";
     case DecodeError.BadLabelRange: return "bad_label_range";
@@ -115,6 +115,29 @@ export function decodeErrorCategory(e: DecodeError): string {
     case DecodeError.BadPatternIndex: return "index";
     case DecodeError.RuleOrder: return "order";
   }
-  // Offsets, duplicates, ids, node/leaf/pattern shapes, child order, depth.
+  // Offsets, ids, node/leaf/pattern shapes, child order, depth.
   return "structure";
+}
+
+/** What a decode error points at (the record index is logged after it). */
+export namespace Where {
+  export const Blob: u32 = 0;
+  export const Section: u32 = 1;
+  export const Str: u32 = 2;
+  export const Policy: u32 = 3;
+  export const Label: u32 = 4;
+  export const Rule: u32 = 5;
+  export const Node: u32 = 6;
+  export const Leaf: u32 = 7;
+  export const Pattern: u32 = 8;
+  export const Piece: u32 = 9;
+}
+
+const WHERE = ["blob", "section", "string", "policy", "label", "rule", "node", "leaf", "pattern", "piece"];
+
+/** "bad_leaf at leaf 12" */
+export function decodeErrorText(e: DecodeError, where: u32, at: u32): string {
+  let s = decodeErrorName(e);
+  if (where != Where.Blob && where < <u32>WHERE.length) s += " at " + WHERE[where] + " " + at.toString();
+  return s;
 }

@@ -1,8 +1,13 @@
-// The decoded blob: typed accessors over the retained, validated blob bytes. Nothing is copied:
-// records are read in place with unaligned loads, and strings are (ptr,len) ranges of the pool.
-// Every index the accessors receive was range-checked by the decoder, hence no checks here.
+// The decoded blob: typed accessors over the retained blob bytes. Nothing is copied: records are
+// read in place with unaligned loads, and strings are (ptr,len) ranges of the pool. The decoder
+// checks the header, the framing, the POLICIES table and every rule's policy index; everything
+// else is checked by decode/reach.ts for the rules a workload uses, before anything reads it.
+// Every index the accessors receive was range-checked, hence no checks here.
+import { DecodeError } from "./errors";
 import { LABEL_BYTES, LEAF_BYTES, NODE_BYTES, PATTERN_BYTES, PIECE_BYTES, POLICY_BYTES, RULE_BYTES } from "./format";
 
+// Unmanaged (no GC header, no shadow-stack spills on the hot path): freed by dispose().
+@unmanaged
 export class Tables {
   /** The blob (heap.alloc'd); owned by the Tables, freed by dispose(). */
   base: usize = 0;
@@ -11,6 +16,7 @@ export class Tables {
   strCount: u32 = 0;
   strOffsets: usize = 0;
   strPool: usize = 0;
+  strPoolLen: u32 = 0;
 
   rootNamespace: u32 = 0;
   generator: u32 = 0;
@@ -36,12 +42,22 @@ export class Tables {
   pieceCount: u32 = 0;
   pieces: usize = 0;
 
+  /** Frees the blob and this object. */
   dispose(): void {
     if (this.base != 0) heap.free(this.base);
-    this.base = 0;
+    heap.free(changetype<usize>(this));
   }
 
   // Strings
+  /** String i exists (else BadStringIndex) and its range lies in the pool (else
+   *  BadStringOffsets): offsets are checked per string, when the string is used. */
+  strError(i: u32): DecodeError {
+    if (i >= this.strCount) return DecodeError.BadStringIndex;
+    const o = this.strOffsets + (<usize>i << 2);
+    const a = load<u32>(o);
+    const b = load<u32>(o, 4);
+    return a <= b && b <= this.strPoolLen ? DecodeError.None : DecodeError.BadStringOffsets;
+  }
   @inline strPtr(i: u32): usize {
     return this.strPool + <usize>load<u32>(this.strOffsets + (<usize>i << 2));
   }

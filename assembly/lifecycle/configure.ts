@@ -1,17 +1,21 @@
 // proxy_on_configure: plugin configuration -> blob -> tables -> engines for this workload.
 // Any failure leaves a plugin that denies every request (fail closed) and is logged at critical
 // with its reason; the callback still returns 1 so Envoy keeps the filter in the chain.
-import { WasmResultValues } from "@gcoredev/proxy-wasm-sdk-as/assembly/runtime";
+import { Status } from "../abi/codes";
 import { getPluginConfig } from "../abi/plugin-config";
 import { lastLen, lastPtr } from "../abi/value";
 import { logCritical, logInfo } from "../abi/log";
+import { setTickPeriod } from "../abi/metrics";
 import { ConfigError, EngineKind, parsePluginConfig } from "../config/plugin-config";
 import { decodeBlob } from "../decode/decoder";
-import { DecodeError, decodeErrorName } from "../decode/errors";
+import { DecodeError } from "../decode/errors";
 import { Plugin, buildPlugin } from "../decide/plugin";
 import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
 import { bytesToString } from "../bytes/range";
+
+/** How often pending counts are added to Envoy's counters. */
+const TICK_MS: u32 = 1000;
 
 /** Builds a plugin from a configuration buffer (ownership taken) for the current node. */
 export function configureFrom(p: usize, n: usize): Plugin {
@@ -21,7 +25,7 @@ export function configureFrom(p: usize, n: usize): Plugin {
   const t = d.tables;
   if (d.error != DecodeError.None || t === null) {
     heap.free(cfg.blob);
-    return Plugin.failed("policy blob rejected (" + decodeErrorName(d.error) + "): " + d.message);
+    return Plugin.failed("policy blob rejected (" + d.message + ")");
   }
   const w = readWorkload();
   if (w.error.length > 0) {
@@ -33,12 +37,13 @@ export function configureFrom(p: usize, n: usize): Plugin {
 
 export function configure(size: u32): Plugin {
   defineCounters();
+  setTickPeriod(TICK_MS);
   let plugin: Plugin;
   if (size == 0) {
     plugin = Plugin.failed("no plugin configuration (expected pluginConfig {\"policy\": \"<base64>\"})");
   } else {
     const st = getPluginConfig(size);
-    plugin = st == WasmResultValues.Ok ? configureFrom(lastPtr(), lastLen()) : Plugin.failed("cannot read the plugin configuration (status " + st.toString() + ")");
+    plugin = st == Status.Ok ? configureFrom(lastPtr(), lastLen()) : Plugin.failed("cannot read the plugin configuration (status " + st.toString() + ")");
   }
   if (plugin.invalid) {
     logCritical("meshauthz: invalid configuration, denying every request: " + plugin.reason);

@@ -1,14 +1,50 @@
 // Context bookkeeping. Each root context is one plugin configuration (a config change creates a
 // new root in the same VM while the old one drains); each stream context belongs to the root that
 // was its parent at creation, and is decided with that root's configuration.
-import { Plugin } from "../decide/plugin";
+import { Plugin, Runtime } from "../decide/plugin";
 
-const roots = new Map<u32, Plugin>();
+/** The VM's root contexts (a handful at most), linked through Plugin.nextRoot. */
+let roots: Plugin | null = null;
+
+function findRoot(id: u32): Plugin | null {
+  let p = roots;
+  while (p !== null && p.rootId != id) p = p.nextRoot;
+  return p;
+}
+
+/** Unlinks root id; returns its plugin, or null. */
+function removeRoot(id: u32): Plugin | null {
+  let prev: Plugin | null = null;
+  let p = roots;
+  while (p !== null && p.rootId != id) {
+    prev = p;
+    p = p.nextRoot;
+  }
+  if (p === null) return null;
+  lastRoot = 0;
+  if (prev === null) roots = p.nextRoot;
+  else prev.nextRoot = p.nextRoot;
+  p.nextRoot = null;
+  return p;
+}
+
+function addRoot(id: u32, p: Plugin): void {
+  p.rootId = id;
+  p.nextRoot = roots;
+  roots = p;
+  lastRoot = 0;
+}
+
+// The last root a stream was decided for, and its runtime (0: invalid): the hot path looks a
+// stream's root up without touching a managed object. Forgotten whenever the roots change.
+let lastRoot: u32 = 0;
+let lastRuntime: usize = 0;
 
 /** Stream id -> root id, in unmanaged memory: open addressing with linear probing and
  *  backward-shift deletion (no tombstones), so create/delete per request never allocate; the
  *  table only grows with the number of concurrent streams. Key 0 marks a free slot (stream
  *  contexts are never 0, the VM context). */
+@unmanaged
 class StreamTable {
   slots: usize = 0;
   cap: u32 = 0;
@@ -103,28 +139,45 @@ const streams = new StreamTable();
 
 export function contextCreated(ctx: u32, parent: u32): void {
   if (parent == 0) {
-    if (!roots.has(ctx)) roots.set(ctx, Plugin.failed("proxy_on_configure was not called"));
+    if (findRoot(ctx) === null) addRoot(ctx, Plugin.failed("proxy_on_configure was not called"));
   } else {
     streams.set(ctx, parent);
   }
 }
 
 export function setRootPlugin(root: u32, p: Plugin): void {
-  if (roots.has(root)) {
-    const old = roots.get(root);
-    if (old !== p) old.dispose();
+  const old = removeRoot(root);
+  if (old !== null && old !== p) old.dispose();
+  addRoot(root, p);
+}
+
+/** The runtime deciding stream ctx, or 0 when its root is unknown or its configuration invalid
+ *  (deny). */
+export function runtimeOfStream(ctx: u32): usize {
+  const root = streams.get(ctx);
+  if (root == 0) return 0;
+  if (root != lastRoot) {
+    const p = findRoot(root);
+    const rt = p !== null ? p.rt : null;
+    lastRuntime = rt !== null ? changetype<usize>(rt) : 0;
+    lastRoot = root;
   }
-  roots.set(root, p);
+  return lastRuntime;
 }
 
 /** The plugin deciding stream ctx, or null when its root is unknown (deny: not configured). */
 export function pluginOfStream(ctx: u32): Plugin | null {
   const root = streams.get(ctx);
-  return root != 0 && roots.has(root) ? roots.get(root) : null;
+  return root != 0 ? findRoot(root) : null;
 }
 
 export function rootPlugin(root: u32): Plugin | null {
-  return roots.has(root) ? roots.get(root) : null;
+  return findRoot(root);
+}
+
+/** ctx is a root context (streams answer from the stream table, without a managed lookup). */
+export function isRoot(ctx: u32): bool {
+  return streams.get(ctx) == 0 && findRoot(ctx) !== null;
 }
 
 /** Live stream contexts (tests). */
@@ -134,8 +187,6 @@ export function streamCount(): u32 {
 
 export function contextDeleted(ctx: u32): void {
   if (streams.delete(ctx)) return;
-  if (roots.has(ctx)) {
-    roots.get(ctx).dispose();
-    roots.delete(ctx);
-  }
+  const p = removeRoot(ctx);
+  if (p !== null) p.dispose();
 }

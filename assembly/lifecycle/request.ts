@@ -1,14 +1,18 @@
 // proxy_on_request_headers: decide with the stream's plugin, then report. Per-request state lives
 // in the plugin's preallocated cache and is released before returning, whatever happened.
-import { Plugin } from "../decide/plugin";
+import { Runtime } from "../decide/plugin";
 import { decide } from "../decide/decision";
 import { applyDecision, denyInvalid } from "../report/outcome";
 
-export function onRequestHeaders(p: Plugin | null): u32 {
-  if (p === null || p.invalid) return denyInvalid();
-  p.evaluator.begin();
-  const d = decide(p);
-  const status = applyDecision(p.tables!, d);
-  p.cache.end();
+/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. */
+export function onRequestHeaders(rt: usize): u32 {
+  return rt == 0 ? denyInvalid() : onRequest(changetype<Runtime>(rt));
+}
+
+function onRequest(rt: Runtime): u32 {
+  rt.evaluator.begin();
+  const d = decide(rt);
+  const status = applyDecision(rt, d);
+  rt.cache.end();
   return status;
 }

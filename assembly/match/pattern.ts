@@ -4,6 +4,7 @@
 // far. Cost is O(pieces x length) with no backtracking and no recursion, whatever the input.
 import { Tables } from "../decode/tables";
 import { GapClass, PieceKind } from "../decode/format";
+import { sameBytes } from "../bytes/range";
 
 /** CLASS[c * 256 + b] = 1 when byte b belongs to gap class c. Built once per VM. */
 const CLASS = new StaticArray<u8>(4 * 256);
@@ -65,7 +66,7 @@ export function matchPattern(t: Tables, pattern: u32, v: usize, n: usize): bool 
       if (sl <= n) {
         const last = n - sl;
         for (let i: usize = 0; i <= last; i++) {
-          if (load<u8>(cur + i) != 0 && memory.compare(v + i, sp, sl) == 0) {
+          if (load<u8>(cur + i) != 0 && sameBytes(v + i, sp, sl)) {
             store<u8>(next + i + sl, 1);
             any = true;
           }

@@ -3,6 +3,7 @@
 // header name of each slot is built once here, at configure time, so a request only looks it up.
 import { Tables } from "../decode/tables";
 import { Attr } from "../decode/format";
+import { ByteBuf, IntMap, NONE, U32Buf, u32At, zalloc } from "../bytes/buf";
 
 export const FIXED_SLOTS: u32 = 9;
 
@@ -10,73 +11,92 @@ const JWT_PREFIX = "metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0pay
 const METADATA_PREFIX = "metadata\0filter_metadata\0";
 const HEADER_PREFIX = "request\0headers\0";
 
+@unmanaged
 export class Slots {
   count: u32 = 0;
-  /** Attribute of each slot. */
-  attr: StaticArray<u8>;
-  /** Property path (or header name) of each slot; the buffers are kept alive in `owners`. */
-  path: StaticArray<usize>;
-  pathLen: StaticArray<u32>;
-  /** Slot read by each leaf of the blob. */
-  leafSlot: StaticArray<u32>;
-  owners: Array<ArrayBuffer> = new Array<ArrayBuffer>();
+  /** Attribute of each slot (u8). */
+  attr: usize = 0;
+  /** Property path (or header name) of each slot: offset and length in `paths` (u32 pairs). */
+  path: usize = 0;
+  /** Every path, back to back. */
+  paths: usize = 0;
+  /** Slot read by each local leaf (decide/graph.ts), u32. */
+  leafSlot: usize = 0;
 
-  constructor(count: u32, leafCount: u32) {
-    this.count = count;
-    this.attr = new StaticArray<u8>(<i32>count);
-    this.path = new StaticArray<usize>(<i32>count);
-    this.pathLen = new StaticArray<u32>(<i32>count);
-    this.leafSlot = new StaticArray<u32>(<i32>leafCount);
+  @inline attrOf(slot: u32): u32 {
+    return load<u8>(this.attr + <usize>slot);
+  }
+  @inline pathPtr(slot: u32): usize {
+    return this.paths + <usize>u32At(this.path, slot << 1);
+  }
+  @inline pathLen(slot: u32): usize {
+    return <usize>u32At(this.path, (slot << 1) + 1);
+  }
+  @inline slotOf(leaf: u32): u32 {
+    return u32At(this.leafSlot, leaf);
   }
 
-  setPath(slot: u32, prefix: string, key: usize, keyLen: usize): void {
-    const pre = String.UTF8.encode(prefix);
-    const n = <usize>pre.byteLength + keyLen;
-    const b = new ArrayBuffer(<i32>n);
-    memory.copy(changetype<usize>(b), changetype<usize>(pre), <usize>pre.byteLength);
-    if (keyLen > 0) memory.copy(changetype<usize>(b) + <usize>pre.byteLength, key, keyLen);
-    this.owners.push(b);
-    unchecked((this.path[slot] = changetype<usize>(b)));
-    unchecked((this.pathLen[slot] = <u32>n));
+  free(): void {
+    heap.free(this.attr);
+    heap.free(this.path);
+    heap.free(this.paths);
+    heap.free(this.leafSlot);
+    heap.free(changetype<usize>(this));
   }
 }
 
-export function buildSlots(t: Tables): Slots {
-  // Keyed slots: (attribute, key_str). key_str indices are unique per byte string (the decoder
-  // rejects duplicate strings), so the index identifies the key.
-  const keyed = new Map<u64, u32>();
-  const leafSlot = new StaticArray<u32>(<i32>t.leafCount);
+/** Slots for the local leaves (blob leaf indices at leafBlob). Keyed slots are told apart by their
+ *  key_str index (the encoder stores each distinct string once). */
+export function buildSlots(t: Tables, leafBlob: usize, leafCount: u32): Slots {
+  const keyed = new IntMap(16);
+  const keys = new U32Buf(); // per keyed slot: key_str << 2 | attribute - HEADER
+  const s = new Slots();
+  s.leafSlot = zalloc(<usize>leafCount << 2);
   let count = FIXED_SLOTS;
-  for (let i: u32 = 0; i < t.leafCount; i++) {
-    const a = t.leafAttr(i);
-    if (a <= FIXED_SLOTS) {
-      unchecked((leafSlot[i] = a - 1));
-      continue;
+  for (let i: u32 = 0; i < leafCount; i++) {
+    const l = u32At(leafBlob, i);
+    const a = t.leafAttr(l);
+    let slot = a - 1;
+    if (a > FIXED_SLOTS) {
+      const k = (t.leafKey(l) << 2) | (a - Attr.Header);
+      slot = keyed.get(k);
+      if (slot == NONE) {
+        slot = count++;
+        keyed.set(k, slot);
+        keys.push(k);
+      }
     }
-    const k = (<u64>a << 32) | <u64>t.leafKey(i);
-    if (!keyed.has(k)) keyed.set(k, count++);
-    unchecked((leafSlot[i] = keyed.get(k)));
+    store<u32>(s.leafSlot + (<usize>i << 2), slot);
   }
-  const s = new Slots(count, t.leafCount);
-  s.leafSlot = leafSlot;
-  for (let a: u32 = 1; a <= FIXED_SLOTS; a++) {
-    unchecked((s.attr[a - 1] = <u8>a));
+  keyed.free();
+
+  s.count = count;
+  s.attr = zalloc(<usize>count);
+  s.path = zalloc(<usize>count << 3);
+  const pool = new ByteBuf();
+  for (let i: u32 = 0; i < count; i++) {
+    const start = <u32>pool.len;
+    let a = i + 1;
+    if (i < FIXED_SLOTS) {
+      if (a == Attr.PeerPrincipal) pool.ascii("connection\0uri_san_peer_certificate");
+      else if (a == Attr.Sni) pool.ascii("connection\0requested_server_name");
+      else if (a == Attr.Method) pool.ascii(":method");
+      else if (a == Attr.Host) pool.ascii(":authority");
+      else if (a == Attr.UrlPath) pool.ascii(":path");
+      else if (a == Attr.DestinationPort) pool.ascii("destination\0port");
+    } else {
+      const k = keys.get(i - FIXED_SLOTS);
+      a = (k & 3) + Attr.Header;
+      pool.ascii(a == Attr.Header ? HEADER_PREFIX : a == Attr.JwtClaim ? JWT_PREFIX : METADATA_PREFIX);
+      const key = k >> 2;
+      pool.bytes(t.strPtr(key), t.strLen(key));
+    }
+    store<u8>(s.attr + <usize>i, <u8>a);
+    store<u32>(s.path + (<usize>i << 3), start);
+    store<u32>(s.path + (<usize>i << 3), <u32>pool.len - start, 4);
   }
-  s.setPath(Attr.PeerPrincipal - 1, "connection\0uri_san_peer_certificate", 0, 0);
-  s.setPath(Attr.Sni - 1, "connection\0requested_server_name", 0, 0);
-  s.setPath(Attr.Method - 1, ":method", 0, 0);
-  s.setPath(Attr.Host - 1, ":authority", 0, 0);
-  s.setPath(Attr.UrlPath - 1, ":path", 0, 0);
-  s.setPath(Attr.DestinationPort - 1, "destination\0port", 0, 0);
-  const keys = keyed.keys();
-  for (let j = 0; j < keys.length; j++) {
-    const k = unchecked(keys[j]);
-    const slot = keyed.get(k);
-    const a = <u32>(k >> 32);
-    const key = <u32>k;
-    unchecked((s.attr[slot] = <u8>a));
-    const prefix = a == Attr.Header ? HEADER_PREFIX : a == Attr.JwtClaim ? JWT_PREFIX : METADATA_PREFIX;
-    s.setPath(slot, prefix, t.strPtr(key), t.strLen(key));
-  }
+  s.paths = pool.take();
+  pool.free();
+  keys.free();
   return s;
 }

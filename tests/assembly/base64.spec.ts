@@ -49,3 +49,26 @@ describe("base64", () => {
     expect<string | null>(dec("Zm9=")).toBeNull();
   });
 });
+
+describe("base64 fast path", () => {
+  it("decodes every byte value, at every length, like the definition", () => {
+    const A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (let n = 0; n < 70; n++) {
+      // n bytes i * 37 + n, encoded by the textbook loop.
+      let s = "";
+      for (let i = 0; i < n; i += 3) {
+        const a = <u32>((i * 37 + n) & 0xff);
+        const b = i + 1 < n ? <u32>(((i + 1) * 37 + n) & 0xff) : 0;
+        const c = i + 2 < n ? <u32>(((i + 2) * 37 + n) & 0xff) : 0;
+        const v = (a << 16) | (b << 8) | c;
+        s += A.charAt(<i32>(v >> 18)) + A.charAt(<i32>((v >> 12) & 63));
+        s += i + 1 < n ? A.charAt(<i32>((v >> 6) & 63)) : "=";
+        s += i + 2 < n ? A.charAt(<i32>(v & 63)) : "=";
+      }
+      const src = String.UTF8.encode(s);
+      const out = new ArrayBuffer(n);
+      expect<bool>(base64Decode(changetype<usize>(src), <usize>src.byteLength, changetype<usize>(out))).toBe(true);
+      for (let i = 0; i < n; i++) expect<u8>(load<u8>(changetype<usize>(out) + <usize>i)).toBe(<u8>((i * 37 + n) & 0xff));
+    }
+  });
+});

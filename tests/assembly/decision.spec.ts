@@ -47,10 +47,11 @@ function deniedBy(id: string): string {
 const NONE_DETAILS = "rbac_access_denied_matched_policy[none]";
 
 describe("decision order", () => {
-  it("no policies: allow, nothing recorded but the result", () => {
+  it("no policies: allow, nothing recorded", () => {
     const rs = roots(new BlobBuilder().build());
     expectDecision(rs, () => typicalRequest("GET", "/"), null);
-    expect<i32>(Host.filterStateCount()).toBe(1);
+    expect<i32>(Host.filterStateCount()).toBe(0);
+    expect<i32>(Host.calls("proxy_set_property")).toBe(0);
   });
   it("an ALLOW policy without rules allows nothing", () => {
     const b = new BlobBuilder();
@@ -112,6 +113,49 @@ describe("decision order", () => {
     expectDecision(rs, () => typicalRequest("GET", "/other"), null);
     expect<string | null>(Host.filterState("meshauthz.audit")).toBeNull();
     expect<f64>(Host.metric("rbac.allowed")).toBe(before + 4);
+  });
+});
+
+describe("host calls of a decision", () => {
+  it("an allow by a rule writes its id; a denial writes nothing; counters wait for the tick", () => {
+    const b = new BlobBuilder();
+    const d = b.policy("shop", "deny-admin", DENY);
+    b.rule(d, 0, b.leaf(A.UrlPath, K.Prefix, "/admin"));
+    const a = b.policy("shop", "allow-get", ALLOW);
+    b.rule(a, 0, b.leaf(A.Method, K.Exact, "GET"));
+    const rs = roots(b.build());
+    expect<u32>(Host.tickPeriod()).toBe(1000);
+    const allowed0 = Host.metric("rbac.allowed");
+    const denied0 = Host.metric("rbac.denied");
+    for (let i = 0; i < rs.length; i++) {
+      Host.resetRequest();
+      typicalRequest("GET", "/x");
+      expect<u32>(request(rs[i])).toBe(0);
+      expect<i32>(Host.calls("proxy_set_property")).toBe(1);
+      expect<string | null>(Host.filterState("meshauthz.policy")).toBe("ns[shop]-policy[allow-get]-rule[0]");
+      expect<i32>(Host.calls("proxy_increment_metric")).toBe(0);
+      Host.resetRequest();
+      typicalRequest("GET", "/admin/x");
+      expect<u32>(request(rs[i])).toBe(4);
+      expect<i32>(Host.calls("proxy_set_property")).toBe(0);
+      expect<i32>(Host.calls("proxy_send_local_response")).toBe(1);
+      expect<string | null>(Host.replyDetails()).toBe("rbac_access_denied_matched_policy[ns[shop]-policy[deny-admin]-rule[0]]");
+      Host.resetRequest();
+      typicalRequest("POST", "/x");
+      expect<u32>(request(rs[i])).toBe(4);
+      expect<i32>(Host.calls("proxy_set_property")).toBe(0);
+      expect<string | null>(Host.replyDetails()).toBe("rbac_access_denied_matched_policy[none]");
+      expect<i32>(Host.calls("proxy_increment_metric")).toBe(0);
+    }
+    // Not yet in Envoy's counters: a tick adds them (GET /x: DENY allowed + ALLOW allowed; GET
+    // /admin: DENY denied; POST /x: DENY allowed + ALLOW denied; per engine).
+    expect<f64>(Host.metricNow("rbac.allowed")).toBe(allowed0);
+    expect<f64>(Host.metric("rbac.allowed")).toBe(allowed0 + 6);
+    expect<f64>(Host.metric("rbac.denied")).toBe(denied0 + 4);
+    // Nothing pending: the next tick adds nothing.
+    Host.resetRequest();
+    Host.metric("rbac.allowed");
+    expect<i32>(Host.calls("proxy_increment_metric")).toBe(0);
   });
 });
 

@@ -1,13 +1,38 @@
-import { Decoded, decodeBlob } from "../../assembly/decode/decoder";
+// The decoder's checks. decodeAll checks every rule as if every policy applied (the full format);
+// the filter checks eagerly what every sidecar reads and the rest only for its workload's rules
+// (decision tests in filter-config.spec.ts).
+import { Decoded, decodeAll, decodeBlob } from "../../assembly/decode/decoder";
 import { DecodeError, decodeErrorName } from "../../assembly/decode/errors";
+import { NONE as NO_STR } from "../../assembly/decode/format";
 import { Tables } from "../../assembly/decode/tables";
 import { A, ALLOW, AUDIT, BlobBuilder, CUSTOM, DENY, K, heapCopy, peek32, poke32, poke8, seal } from "./helpers/blob";
 
 function decode(b: ArrayBuffer): Decoded {
   const p = heapCopy(b);
-  const d = decodeBlob(p, <usize>b.byteLength);
+  const d = decodeAll(p, <usize>b.byteLength);
   if (d.error != DecodeError.None) heap.free(p);
   return d;
+}
+
+/** Only the eager checks (what the filter checks before knowing its workload). */
+function decodeEager(b: ArrayBuffer): DecodeError {
+  const p = heapCopy(b);
+  const d = decodeBlob(p, <usize>b.byteLength);
+  if (d.error != DecodeError.None) heap.free(p);
+  else d.tables!.dispose();
+  return d.error;
+}
+
+/** The id the filter derives for rule r. */
+function derivedId(t: Tables, r: u32): string {
+  const pol = t.rulePolicy(r);
+  return "ns[" + str(t, t.policyNamespace(pol)) + "]-policy[" + str(t, t.policyName(pol)) + "]-rule[" + t.ruleIndex(r).toString() + "]";
+}
+
+/** One DENY rule of policy ns/p on node n (so that decodeAll reaches it). */
+function ruleOn(b: BlobBuilder, n: u32): BlobBuilder {
+  b.rule(b.policy("ns", "p", DENY), 0, n);
+  return b;
 }
 
 function errorOf(b: ArrayBuffer): DecodeError {
@@ -26,8 +51,9 @@ let nPat: u32 = 0;
 let nCidr: u32 = 0;
 
 /** A blob using every section: 4 policies (one with labels), 12 rules, patterns, CIDR, port. */
-function rich(): BlobBuilder {
+function rich(storeIds: bool = false): BlobBuilder {
   const b = new BlobBuilder();
+  b.storeIds = storeIds;
   const allow = b.policy("shop", "allow-web", ALLOW, false, "", ["app", "web", "tier", "front"]);
   const deny = b.policy("shop", "deny-admin", DENY);
   const audit = b.policy("istio-system", "mesh-audit", AUDIT);
@@ -68,12 +94,18 @@ describe("decoder: valid blobs", () => {
   });
   it("keeps rules in id byte order: rule[10] sorts before rule[1] and rule[2]", () => {
     const t = decode(rich().build()).tables!;
-    expect<string>(str(t, t.ruleId(0))).toBe("ns[istio-system]-policy[mesh-audit]-rule[0]");
-    expect<string>(str(t, t.ruleId(1))).toBe("ns[shop]-policy[allow-web]-rule[0]");
-    expect<string>(str(t, t.ruleId(2))).toBe("ns[shop]-policy[allow-web]-rule[10]");
-    expect<string>(str(t, t.ruleId(3))).toBe("ns[shop]-policy[allow-web]-rule[1]");
-    expect<string>(str(t, t.ruleId(4))).toBe("ns[shop]-policy[allow-web]-rule[2]");
+    expect<string>(derivedId(t, 0)).toBe("ns[istio-system]-policy[mesh-audit]-rule[0]");
+    expect<string>(derivedId(t, 1)).toBe("ns[shop]-policy[allow-web]-rule[0]");
+    expect<string>(derivedId(t, 2)).toBe("ns[shop]-policy[allow-web]-rule[10]");
+    expect<string>(derivedId(t, 3)).toBe("ns[shop]-policy[allow-web]-rule[1]");
+    expect<string>(derivedId(t, 4)).toBe("ns[shop]-policy[allow-web]-rule[2]");
     expect<u32>(t.ruleIndex(2)).toBe(10);
+    expect<u32>(t.ruleId(2)).toBe(NO_STR);
+    t.dispose();
+  });
+  it("accepts a stored id_str that equals the derived id", () => {
+    const t = decode(rich(true).build()).tables!;
+    expect<string>(str(t, t.ruleId(2))).toBe("ns[shop]-policy[allow-web]-rule[10]");
     t.dispose();
   });
   it("accepts an empty mesh", () => {
@@ -204,10 +236,10 @@ describe("decoder: table errors", () => {
     seal(c);
     expect<DecodeError>(errorOf(c)).toBe(DecodeError.BadStringOffsets);
   });
-  it("DuplicateString", () => {
+  it("accepts a repeated string (storing each once is the encoder's business)", () => {
     const bb = rich();
     bb.strs.push(String.UTF8.encode("GET"));
-    expect<DecodeError>(errorOf(bb.build())).toBe(DecodeError.DuplicateString);
+    expect<DecodeError>(errorOf(bb.build())).toBe(DecodeError.None);
   });
   it("BadStringIndex", () => {
     const bb = rich();
@@ -261,8 +293,8 @@ describe("decoder: table errors", () => {
     seal(b);
     expect<DecodeError>(errorOf(b)).toBe(DecodeError.RuleOrder);
   });
-  it("BadRuleId", () => {
-    const bb = rich();
+  it("BadRuleId: a stored id_str that is not the derived id", () => {
+    const bb = rich(true);
     const b = bb.build();
     poke32(b, bb.sectionAt[4] + 4 + 4, 7); // rule_index no longer matches the id
     seal(b);
@@ -330,33 +362,42 @@ describe("decoder: table errors", () => {
   });
   it("BadLeafOperand: CIDR host bits, prefix, address size; port; header case; claim path", () => {
     const hostBits = new BlobBuilder();
-    hostBits.cidr(A.SourceIp, [10, 1, 2, 3], 16);
+    ruleOn(hostBits, hostBits.cidr(A.SourceIp, [10, 1, 2, 3], 16));
     expect<DecodeError>(errorOf(hostBits.build())).toBe(DecodeError.BadLeafOperand);
     const longPrefix = new BlobBuilder();
-    longPrefix.cidr(A.SourceIp, [10, 1, 2, 3], 33);
+    ruleOn(longPrefix, longPrefix.cidr(A.SourceIp, [10, 1, 2, 3], 33));
     expect<DecodeError>(errorOf(longPrefix.build())).toBe(DecodeError.BadLeafOperand);
     const size = new BlobBuilder();
-    size.cidr(A.SourceIp, [10, 1, 2], 8);
+    ruleOn(size, size.cidr(A.SourceIp, [10, 1, 2], 8));
     expect<DecodeError>(errorOf(size.build())).toBe(DecodeError.BadLeafOperand);
     const port = new BlobBuilder();
-    port.port(65536);
+    ruleOn(port, port.port(65536));
     expect<DecodeError>(errorOf(port.build())).toBe(DecodeError.BadLeafOperand);
     const header = new BlobBuilder();
-    header.leaf(A.Header, K.Exact, "v", "X-Tenant");
+    ruleOn(header, header.leaf(A.Header, K.Exact, "v", "X-Tenant"));
     expect<DecodeError>(errorOf(header.build())).toBe(DecodeError.BadLeafOperand);
     const claim = new BlobBuilder();
-    claim.leaf(A.JwtClaim, K.Exact, "v", "realm\0\0role");
+    ruleOn(claim, claim.leaf(A.JwtClaim, K.Exact, "v", "realm\0\0role"));
     expect<DecodeError>(errorOf(claim.build())).toBe(DecodeError.BadLeafOperand);
     const md = new BlobBuilder();
-    md.leaf(A.Metadata, K.Exact, "v", "only-a-filter-name");
+    ruleOn(md, md.leaf(A.Metadata, K.Exact, "v", "only-a-filter-name"));
     expect<DecodeError>(errorOf(md.build())).toBe(DecodeError.BadLeafOperand);
     const aux = new BlobBuilder();
-    aux.leaf(A.Method, K.Exact, "GET", "", 0, 5);
+    ruleOn(aux, aux.leaf(A.Method, K.Exact, "GET", "", 0, 5));
     expect<DecodeError>(errorOf(aux.build())).toBe(DecodeError.BadLeafOperand);
+  });
+  it("checks only what rules reach: an unused bad leaf is covered by the CRC alone", () => {
+    const b = new BlobBuilder();
+    b.cidr(A.SourceIp, [10, 1, 2, 3], 16); // host bits set, but no rule uses it
+    expect<DecodeError>(errorOf(b.build())).toBe(DecodeError.None);
+    const used = new BlobBuilder();
+    ruleOn(used, used.cidr(A.SourceIp, [10, 1, 2, 3], 16));
+    expect<DecodeError>(decodeEager(used.build())).toBe(DecodeError.None); // eager part: fine
+    expect<DecodeError>(errorOf(used.build())).toBe(DecodeError.BadLeafOperand); // reached: rejected
   });
   it("accepts IGNORE_CASE on any kind (the compiler sets it on hosts' `*`)", () => {
     const b = new BlobBuilder();
-    b.leaf(A.Host, K.Present, "", "", 1);
+    ruleOn(b, b.leaf(A.Host, K.Present, "", "", 1));
     expect<DecodeError>(errorOf(b.build())).toBe(DecodeError.None);
   });
   it("BadPatternIndex", () => {

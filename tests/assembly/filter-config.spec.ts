@@ -103,6 +103,26 @@ describe("fail closed on untrusted configuration", () => {
     expect<bool>(Host.lastLog()!.includes("bad_checksum")).toBe(true);
     expectInvalid(root, "checksum");
   });
+  it("checks the rules a workload uses: a bad rule elsewhere is not read, one here is fatal", () => {
+    const b = new BlobBuilder();
+    const other = b.policy("other", "deny-bad", 1);
+    b.rule(other, 0, b.cidr(A.SourceIp, [10, 1, 2, 3], 16)); // host bits set: invalid
+    const p = b.policy("shop", "allow-get", ALLOW);
+    b.rule(p, 0, b.leaf(A.Method, K.Exact, "GET"));
+    const blob = b.build();
+    Host.resetRequest();
+    node("shop");
+    const shop = configureRaw(blob);
+    expect<i32>(Host.logCount(CRITICAL)).toBe(0);
+    Host.resetRequest();
+    typicalRequest("GET", "/");
+    expect<u32>(request(shop)).toBe(0);
+    Host.resetRequest();
+    node("other");
+    const root = configureRaw(blob);
+    expect<bool>(Host.lastLog()!.includes("bad_leaf_operand at leaf 0")).toBe(true);
+    expectInvalid(root, "bad leaf");
+  });
   it("unknown namespace", () => {
     Host.resetRequest();
     Host.config(allowGetBlob());

@@ -78,7 +78,7 @@ function randomRequest(): void {
   if (rnd(2) == 0) Host.propertyBytes("metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0groups", pairs([GROUPS[rnd(3)], "", GROUPS[rnd(3)], ""]));
 }
 
-const KEYS = ["meshauthz.result", "meshauthz.policy", "meshauthz.audit", "meshauthz.shadow_deny", "meshauthz.shadow_deny_policy", "meshauthz.shadow_allow", "meshauthz.shadow_allow_policy"];
+const KEYS = ["meshauthz.policy", "meshauthz.audit", "meshauthz.shadow_deny", "meshauthz.shadow_deny_policy", "meshauthz.shadow_allow", "meshauthz.shadow_allow_policy"];
 
 function outcome(root: u32, requestSeed: u32): string {
   Host.resetRequest();
@@ -140,12 +140,12 @@ describe("indexed engine cost", () => {
     Host.resetRequest();
     typicalRequest("GET", "/p1999");
     expect<u32>(request(linear)).toBe(0);
-    const linearEvaluated = rootPlugin(linear)!.allow.evaluated;
+    const linearEvaluated = rootPlugin(linear)!.rt!.allow.evaluated;
     Host.resetRequest();
     typicalRequest("GET", "/p1999");
     expect<u32>(request(indexed)).toBe(0);
     expect<string | null>(Host.filterState("meshauthz.policy")).toBe("ns[shop]-policy[allow-paths]-rule[1999]");
-    const indexedEvaluated = rootPlugin(indexed)!.allow.evaluated;
+    const indexedEvaluated = rootPlugin(indexed)!.rt!.allow.evaluated;
     // rule[1999] is the 1109th id in byte order; linear evaluates every rule before it.
     expect<u32>(linearEvaluated).toBe(1109);
     expect<u32>(indexedEvaluated).toBe(1);
@@ -153,7 +153,7 @@ describe("indexed engine cost", () => {
     Host.resetRequest();
     typicalRequest("GET", "/nope");
     expect<u32>(request(indexed)).toBe(4);
-    expect<u32>(rootPlugin(indexed)!.allow.evaluated).toBe(0);
+    expect<u32>(rootPlugin(indexed)!.rt!.allow.evaluated).toBe(0);
   });
   it("prefixes of many lengths, case-folded hosts and the always-candidates keep blob order", () => {
     const b = new BlobBuilder();

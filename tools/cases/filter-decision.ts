@@ -36,6 +36,10 @@ export function readFilterWasm(path: string | URL = DEFAULT_WASM): Uint8Array {
 export const INVALID_CONFIG_DETAILS = "meshauthz_invalid_config";
 const DETAILS = /^rbac_access_denied_matched_policy\[(.*)\]$/;
 
+/** The decision as the filter reports it (docs/filter-io.md): a local reply is a denial, whose
+ *  effective policy id is in its response code details; an allow by a rule (and a CUSTOM denial,
+ *  whose details cannot carry it) sets filter state meshauthz.policy; audit and dry-run results are
+ *  filter state when those stages exist. */
 export function decisionFromStream(result: StreamResult, configError: string | null): Decision {
   const fs = result.filterState;
   const shadow: Decision["shadow"] = {};

@@ -73,7 +73,8 @@ class Pol {
   constructor(public ns: u32, public name: u32, public action: u8, public flags: u8, public provider: u32, public first: u32, public count: u32) {}
 }
 class Rul {
-  constructor(public policy: u32, public index: u32, public id: u32, public root: u32) {}
+  /** id: the stored id_str (NONE unless storeIds); text: the derived id, for sorting. */
+  constructor(public policy: u32, public index: u32, public id: u32, public root: u32, public text: ArrayBuffer) {}
 }
 class Nod {
   constructor(public op: u8, public count: u16, public arg: u32) {}
@@ -82,10 +83,9 @@ class Lf {
   constructor(public attr: u8, public kind: u8, public flags: u8, public key: u32, public value: u32, public aux: u32) {}
 }
 
-// The string table the rule comparator reads (AssemblyScript has no closures).
-let sortStrs: Array<ArrayBuffer> = new Array<ArrayBuffer>();
-
 export class BlobBuilder {
+  /** Store each rule's id_str (the encoder writes NONE; a decoder must accept both). */
+  storeIds: bool = false;
   strs: Array<ArrayBuffer> = new Array<ArrayBuffer>();
   index: Map<string, u32> = new Map<string, u32>();
   root: u32;
@@ -138,7 +138,7 @@ export class BlobBuilder {
   rule(policy: u32, index: u32, root: u32): void {
     const p = this.pols[policy];
     const id = "ns[" + String.UTF8.decode(this.strs[p.ns]) + "]-policy[" + String.UTF8.decode(this.strs[p.name]) + "]-rule[" + index.toString() + "]";
-    this.rules.push(new Rul(policy, index, this.str(id), root));
+    this.rules.push(new Rul(policy, index, this.storeIds ? this.str(id) : NONE, root, String.UTF8.encode(id)));
   }
 
   node(op: u8, kids: Array<u32>, arg: u32 = 0): u32 {
@@ -214,10 +214,9 @@ export class BlobBuilder {
     // Rules in id byte order (Envoy's std::map order).
     const rules = this.rules.slice(0);
     const strs = this.strs;
-    sortStrs = strs;
     rules.sort((a: Rul, b: Rul): i32 => {
-      const x = sortStrs[a.id];
-      const y = sortStrs[b.id];
+      const x = a.text;
+      const y = b.text;
       const n = min(x.byteLength, y.byteLength);
       const c = memory.compare(changetype<usize>(x), changetype<usize>(y), <usize>n);
       if (c != 0) return c;

@@ -95,10 +95,21 @@ export function typicalRequest(method: string, path: string, principal: string =
   Host.property("connection\0requested_server_name", "outbound_.8080_._.shop.svc.cluster.local");
 }
 
+/** The decision as an operator reads it: a local reply is a denial (the filter writes no result
+ *  key; docs/filter-io.md). Call after request(). */
 export function result(): string | null {
-  return Host.filterState("meshauthz.result");
+  return Host.replyCount() > 0 ? "denied" : "allowed";
 }
 
+/** The effective policy id as an operator reads it: the local reply's details for a denial by a
+ *  rule, filter state meshauthz.policy for an allow by a rule (and a CUSTOM denial); null when no
+ *  rule decided. */
 export function policy(): string | null {
+  const d = Host.replyDetails();
+  const open = "rbac_access_denied_matched_policy[";
+  if (d !== null && d.startsWith(open) && d.endsWith("]")) {
+    const id = d.substring(open.length, d.length - 1);
+    return id == "none" ? null : id;
+  }
   return Host.filterState("meshauthz.policy");
 }

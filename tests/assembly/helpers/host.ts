@@ -2,6 +2,7 @@
 // plugin configuration, then read back replies, filter state, counters and logs.
 // A spec that drives the host must `export { malloc } from "./helpers/host"`.
 export { malloc } from "../../../assembly/index";
+import { proxy_on_tick } from "../../../assembly/index";
 
 // @ts-ignore: decorator
 @external("testhost", "reset") declare function th_reset(): void;
@@ -31,6 +32,8 @@ export { malloc } from "../../../assembly/index";
 @external("testhost", "filterStateCount") declare function th_filterStateCount(): i32;
 // @ts-ignore: decorator
 @external("testhost", "metric") declare function th_metric(np: usize, nl: usize): f64;
+// @ts-ignore: decorator
+@external("testhost", "tickPeriod") declare function th_tickPeriod(): u32;
 // @ts-ignore: decorator
 @external("testhost", "calls") declare function th_calls(np: usize, nl: usize): i32;
 // @ts-ignore: decorator
@@ -107,7 +110,7 @@ export namespace Host {
   export function replyBody(): string | null {
     return text((o, c) => th_replyBody(o, c));
   }
-  /** Filter state key without the `wasm.` prefix, e.g. "meshauthz.result"; null when unset. */
+  /** Filter state key without the `wasm.` prefix, e.g. "meshauthz.policy"; null when unset. */
   export function filterState(key: string): string | null {
     const k = enc(key);
     const cap = 4096;
@@ -119,9 +122,19 @@ export namespace Host {
   export function filterStateCount(): i32 {
     return th_filterStateCount();
   }
+  /** A counter as Envoy shows it once the filter's pending counts are flushed (a tick). */
   export function metric(name: string): f64 {
+    proxy_on_tick(1);
     const n = enc(name);
     return th_metric(changetype<usize>(n), n.byteLength);
+  }
+  /** The counter without flushing first. */
+  export function metricNow(name: string): f64 {
+    const n = enc(name);
+    return th_metric(changetype<usize>(n), n.byteLength);
+  }
+  export function tickPeriod(): u32 {
+    return th_tickPeriod();
   }
   export function calls(fn: string): i32 {
     const n = enc(fn);
