@@ -77,7 +77,7 @@ function canonShadow(s: ReferenceDecision["shadow"] | Decision["shadow"]): strin
 
 export function referenceFor(policies: AuthorizationPolicy[], workload: Workload, request: CaseRequest, mesh: MeshSettings): ReferenceDecision {
   // meshauthz's documented fail-safe deviation applies exactly when the request carries x-forwarded-for.
-  return evaluateReference(policies, workload, request, mesh, { directPeerIpUnknown: carriesForwardedFor(request) });
+  return evaluateReference(policies, workload, request, mesh, { directPeerIpUnknown: carriesForwardedFor(request), untypedPropertyValues: true });
 }
 
 /** Every difference between the reference and what the filter did; empty when they agree. */

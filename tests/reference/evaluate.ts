@@ -8,6 +8,7 @@
 // One option departs from Istio on purpose: `directPeerIpUnknown` (EvaluateOptions) implements meshauthz's
 // documented fail-safe deviation for `ipBlocks` / `source.ip` on requests that carry `x-forwarded-for`.
 
+import { asSeenThroughProperties } from "./untyped-values.ts";
 import type { AuthorizationPolicy, Condition, Operation, Rule, Source } from "../../tools/model/policy.ts";
 import type { CaseRequest, Workload } from "../../tools/model/case-file.ts";
 import { cidrContains, parseCidr } from "./cidr.ts";
@@ -82,6 +83,12 @@ export interface EvaluateOptions {
    * access. Differential tests set it exactly when the request carries `x-forwarded-for`.
    */
   directPeerIpUnknown?: boolean;
+  /**
+   * meshauthz's documented limit of Envoy's untyped property encoding (untyped-values.ts): a JWT
+   * string claim that is byte-identical to a bool or a number is seen as that type. Differential tests
+   * set it, since the filter reads claims through properties.
+   */
+  untypedPropertyValues?: boolean;
 }
 
 interface Ctx {
@@ -441,6 +448,9 @@ export function evaluateReference(
   mesh: ReferenceMesh,
   options: EvaluateOptions = {},
 ): ReferenceDecision {
+  if (options.untypedPropertyValues && request.jwt) {
+    request = { ...request, jwt: asSeenThroughProperties(request.jwt) as Record<string, unknown> };
+  }
   const applicable = policies.filter((p) => applies(p, workload, mesh));
   const by = (a: Action, dry: boolean) => applicable.filter((p) => actionOf(p) === a && isDryRun(p) === dry);
   const shadow: ReferenceDecision["shadow"] = {};
