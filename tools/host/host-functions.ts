@@ -89,6 +89,18 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
 
   const writableMap = (type: number) => vm.context().getMap(type);
 
+  // add appends a value, set replaces every value (adding the header if missing).
+  const writeHeader = (how: "add" | "set", type: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number) => {
+    if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
+    const key = mem().view8(keyPtr, keyLen);
+    const value = mem().view8(valuePtr, valueLen);
+    if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
+    const map = writableMap(type);
+    if (map === null) return WasmResult.BadArgument;
+    map[how](decoder.decode(key), decoder.decode(value));
+    vm.context().headersModified(type);
+    return WasmResult.Ok;
+  };
   const fns: Record<string, HostFn> = {
     proxy_log(level: number, ptr: number, len: number) {
       if (level >>> 0 > 5) return WasmResult.BadArgument;
@@ -169,26 +181,10 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       return WasmResult.Ok;
     },
     proxy_add_header_map_value(type: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number) {
-      if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
-      const key = mem().view8(keyPtr, keyLen);
-      const value = mem().view8(valuePtr, valueLen);
-      if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-      const map = writableMap(type);
-      if (map === null) return WasmResult.BadArgument;
-      map.add(decoder.decode(key), decoder.decode(value));
-      vm.context().headersModified(type);
-      return WasmResult.Ok;
+      return writeHeader("add", type, keyPtr, keyLen, valuePtr, valueLen);
     },
     proxy_replace_header_map_value(type: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number) {
-      if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
-      const key = mem().view8(keyPtr, keyLen);
-      const value = mem().view8(valuePtr, valueLen);
-      if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
-      const map = writableMap(type);
-      if (map === null) return WasmResult.BadArgument;
-      map.set(decoder.decode(key), decoder.decode(value));
-      vm.context().headersModified(type);
-      return WasmResult.Ok;
+      return writeHeader("set", type, keyPtr, keyLen, valuePtr, valueLen);
     },
     proxy_remove_header_map_value(type: number, keyPtr: number, keyLen: number) {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
