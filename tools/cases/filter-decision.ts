@@ -65,6 +65,8 @@ export function decisionFromStream(result: StreamResult, configError: string | n
 export interface FilterUnderTest {
   decide(request: CaseRequest): Decision;
   host: EnvoyHost;
+  /** What the client saw for the last decide() (status, local reply body and details). */
+  lastResult: StreamResult | null;
 }
 
 /** One sidecar (workload) running the filter with the given pluginConfig text or raw blob. */
@@ -77,13 +79,16 @@ export async function startFilter(wasm: Uint8Array, configuration: string | Uint
     rootId: "meshauthz",
   });
   const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
-  return {
+  const filter: FilterUnderTest = {
     host,
+    lastResult: null,
     decide(request: CaseRequest): Decision {
       const result = host.request(streamForRequest(request));
+      filter.lastResult = result;
       const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
       const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
       return decisionFromStream(result, configError);
     },
   };
+  return filter;
 }

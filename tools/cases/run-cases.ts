@@ -10,6 +10,7 @@ import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
+import type { StreamResult } from "../host/types.ts";
 
 export type CaseStatus = "pass" | "fail" | "skip";
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   policies?: AuthorizationPolicy[];
   /** Folder that `policy_files` are relative to (the case file's). */
   baseDir?: string;
+  /** kubectl -n for policy files without metadata.namespace. */
+  namespace?: string;
 }
 
 class PolicyFilesError extends Error {}
@@ -42,7 +45,7 @@ class PolicyFilesError extends Error {}
 function casePolicies(c: DecisionCase, opts: RunOptions): AuthorizationPolicy[] {
   if (c.policies) return c.policies;
   if (c.policy_files) {
-    const loaded = loadPolicies(c.policy_files.map((f) => resolve(opts.baseDir ?? ".", f)));
+    const loaded = loadPolicies(c.policy_files.map((f) => resolve(opts.baseDir ?? ".", f)), { namespace: opts.namespace });
     if (hasErrors(loaded.diagnostics)) {
       throw new PolicyFilesError(loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("; "));
     }
@@ -85,14 +88,32 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload);
   const d = filter.decide(c.request);
+  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult) : null;
+  if (response?.unchecked) return { id: c.id, status: "skip", expected, actual: null, reason: response.unchecked };
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];
   if (d.decision !== c.expected.decision) problems.push(`decision ${d.decision}, expected ${c.expected.decision}`);
   if (c.expected.decided_by !== undefined && actual.decided_by !== c.expected.decided_by) {
     problems.push(`decided by ${actual.decided_by}, expected ${c.expected.decided_by}`);
   }
+  if (response?.problem) problems.push(response.problem);
   if (d.config_error) problems.push(`filter rejected its configuration: ${d.config_error}`);
   return { id: c.id, status: problems.length ? "fail" : "pass", expected, actual, reason: problems.join("; ") };
+}
+
+/**
+ * `expected.response` as the corpus writes it: "HTTP 403, body 'RBAC: access denied', details <details>".
+ * Any other form cannot be checked by this HTTP harness: the case is a skip, never a silent pass.
+ */
+function checkResponse(text: string, result: StreamResult | null): { problem?: string; unchecked?: string } {
+  const m = /^HTTP (\d{3}), body '(.*)', details (\S+)$/.exec(text);
+  if (!m || !result) return { unchecked: `expected.response ${JSON.stringify(text)} is not a form meshauthz can check ("HTTP <status>, body '<body>', details <details>")` };
+  const [, status, body, details] = m;
+  const got = { status: String(result.status), body: result.localReply?.body ?? "", details: result.details };
+  if (got.status !== status || got.body !== body || got.details !== details) {
+    return { problem: `response HTTP ${got.status}, body '${got.body}', details ${got.details}; expected ${text}` };
+  }
+  return {};
 }
 
 function runValidationCase(c: ValidationCase): CaseResult {

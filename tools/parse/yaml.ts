@@ -1,46 +1,26 @@
-// YAML stream -> JS documents + a position tree per document, built from js-yaml 5's event stream
-// (js-yaml 5.5.0 has no `listener` option; `parseEvents` gives every node with its source offsets, and
-// `constructFromEvents` builds the values from the same events, so positions and values agree).
+// YAML stream -> JS documents + a position tree per document, read the way kubectl reads YAML
+// (sigs.k8s.io/yaml YAMLToJSON over go-yaml v2; docs/decisions.md "YAML as kubectl reads it").
+// js-yaml 5's `parseEvents` does the syntax (every node with its source offsets); the values are built
+// here from those events with go-yaml v2's rules, so values and positions come from one pass:
+//  - scalars: goyaml-scalar.ts (YAML 1.1 words, Go number syntax, no sexagesimal, timestamps as strings);
+//  - merge keys `<<` (a mapping, an alias to one, or a sequence of them) applied **where the key stands**,
+//    as go-yaml v2's decoder does (decode.go `mapping`/`merge`): a key written before `<<` is overwritten
+//    by the merged value (reported as a warning, since YAML's merge spec says the opposite), a key written
+//    after it wins; in a sequence of maps, earlier maps win;
+//  - a key written twice in one mapping is an error naming both places: go-yaml v2 silently keeps the
+//    last one, kubectl 1.20-1.21 refused it (`mapping key "x" already defined at line N`); a policy gate
+//    should not pick one of two readings silently;
+//  - non-string keys become strings as YAMLToJSON writes them (`yes:` -> "true", `1e3:` -> "1000").
 //
-// Resource bounds, checked before any value is built:
+// Resource bounds, checked while building:
 //  - nesting depth (js-yaml's parser, maxDepth),
-//  - alias expansion: the number of nodes a document would have with every alias expanded
+//  - alias expansion: the number of nodes a document has with every alias expanded
 //    (a "billion laughs" document is a few hundred bytes and expands exponentially),
 //  - recursive aliases (an alias to an anchor whose node is still open would make a cyclic object).
 
-import {
-  Schema,
-  YAMLException,
-  EVENT_ID,
-  boolYaml11Tag,
-  constructFromEvents,
-  floatYaml11Tag,
-  getScalarValue,
-  intYaml11Tag,
-  mapTag,
-  mergeTag,
-  nullYaml11Tag,
-  parseEvents,
-  seqTag,
-  strTag,
-} from "js-yaml";
+import { YAMLException, EVENT_ID, getScalarValue, parseEvents } from "js-yaml";
 import type { Event } from "js-yaml";
-
-/**
- * kubectl reads YAML with sigs.k8s.io/yaml (a go-yaml v2 fork): YAML 1.1 scalars (`yes`/`on` are booleans,
- * `0777` is octal), merge keys, and timestamps kept as strings. Mirror that, so that a value kubectl would
- * turn into a boolean or a number is seen as one here too (and then rejected by the schema check).
- */
-export const KUBE_YAML_SCHEMA = new Schema([
-  strTag,
-  seqTag,
-  mapTag,
-  nullYaml11Tag,
-  boolYaml11Tag,
-  intYaml11Tag,
-  floatYaml11Tag,
-  mergeTag,
-]);
+import { ScalarError, keyString, resolveScalar } from "./goyaml-scalar.ts";
 
 export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
 export const DEFAULT_MAX_DEPTH = 100;
@@ -70,53 +50,20 @@ export interface YamlError {
 export interface YamlStreamResult {
   documents: YamlDocument[];
   errors: YamlError[];
+  /** Accepted, but read differently by other YAML readers (a merge key overriding an explicit key). */
+  warnings: YamlError[];
 }
 
 export interface YamlOptions {
   filename?: string;
+  /**
+   * go-yaml v2 reads unquoted y/Y/n/N as booleans (kubectl does: policy manifests keep the default true).
+   * Case files are meshauthz's own format, written like the conformance corpus (`name: n` is a policy named
+   * "n"): their reader passes false. Every other kubectl rule applies to both.
+   */
+  letterBools?: boolean;
   maxExpandedNodes?: number;
   maxDepth?: number;
-}
-
-interface Frame {
-  kind: "doc" | "map" | "seq";
-  node: PosNode | null;
-  /** Expanded node count of this collection so far. */
-  size: number;
-  anchor: string | null;
-  index: number;
-  /** map: whether the next event is a key. */
-  expectKey: boolean;
-  keyName: string | null;
-  keyOffset: number;
-}
-
-function eventOffset(source: string, e: Event): number {
-  switch (e.type) {
-    case EVENT_ID.SCALAR: {
-      let off = e.valueStart;
-      // Quoted scalars: point at the opening quote.
-      if (off >= 0 && (e.style === 2 || e.style === 3) && off > 0) off -= 1;
-      if (e.anchorStart >= 0 && (off < 0 || e.anchorStart - 1 < off)) off = e.anchorStart - 1;
-      if (e.tagStart >= 0 && (off < 0 || e.tagStart < off)) off = e.tagStart;
-      return off;
-    }
-    case EVENT_ID.MAPPING:
-    case EVENT_ID.SEQUENCE: {
-      let off = e.start;
-      if (e.anchorStart >= 0 && e.anchorStart - 1 < off) off = e.anchorStart - 1;
-      if (e.tagStart >= 0 && e.tagStart < off) off = e.tagStart;
-      return off;
-    }
-    case EVENT_ID.ALIAS:
-      return e.anchorStart - 1;
-    default:
-      return -1;
-  }
-}
-
-function anchorName(source: string, e: { anchorStart: number; anchorEnd: number }): string | null {
-  return e.anchorStart >= 0 ? source.slice(e.anchorStart, e.anchorEnd) : null;
 }
 
 function errorFrom(e: unknown): { message: string; offset?: number } {
@@ -127,10 +74,265 @@ function errorFrom(e: unknown): { message: string; offset?: number } {
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
+class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A built node: its value, position subtree and expanded size (in YAML nodes). */
+interface Built {
+  value: unknown;
+  pos: PosNode;
+  size: number;
+}
+
+const SCALAR_PLAIN = 1;
+
+function isPlainMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function setKey(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** Deep copy: an alias is decoded afresh each time in go-yaml, so no two places share one object. */
+function clone(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(clone);
+  if (isPlainMap(v)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) setKey(out, k, clone(v[k]));
+    return out;
+  }
+  return v;
+}
+
+class DocumentBuilder {
+  private k: number;
+  private readonly anchors = new Map<string, Built>();
+  private readonly open = new Set<string>();
+  private total = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly events: Event[],
+    start: number,
+    private readonly maxExpanded: number,
+    private readonly warn: (message: string, offset: number) => void,
+    private readonly where: (offset: number) => string,
+    private readonly letterBools: boolean,
+  ) {
+    this.k = start;
+  }
+
+  private count(n: number, offset: number): void {
+    this.total += n;
+    if (this.total > this.maxExpanded) {
+      throw new BuildError(
+        `document expands to more than ${this.maxExpanded} YAML nodes through aliases ` +
+          `(possible "billion laughs" YAML bomb); refusing to load it`,
+        offset,
+      );
+    }
+  }
+
+  private anchorOf(e: { anchorStart: number; anchorEnd: number }): string | null {
+    return e.anchorStart >= 0 ? this.source.slice(e.anchorStart, e.anchorEnd) : null;
+  }
+
+  private tagOf(e: { tagStart: number; tagEnd: number }): string {
+    return e.tagStart >= 0 ? this.source.slice(e.tagStart, e.tagEnd) : "";
+  }
+
+  offsetOf(e: Event): number {
+    switch (e.type) {
+      case EVENT_ID.SCALAR: {
+        let off = e.valueStart;
+        if (off > 0 && (e.style === 2 || e.style === 3)) off -= 1; // point at the opening quote
+        if (e.anchorStart >= 0 && (off < 0 || e.anchorStart - 1 < off)) off = e.anchorStart - 1;
+        if (e.tagStart >= 0 && (off < 0 || e.tagStart < off)) off = e.tagStart;
+        return off;
+      }
+      case EVENT_ID.MAPPING:
+      case EVENT_ID.SEQUENCE: {
+        let off = e.start;
+        if (e.anchorStart >= 0 && e.anchorStart - 1 < off) off = e.anchorStart - 1;
+        if (e.tagStart >= 0 && e.tagStart < off) off = e.tagStart;
+        return off;
+      }
+      case EVENT_ID.ALIAS:
+        return e.anchorStart - 1;
+      default:
+        return -1;
+    }
+  }
+
+  /** Builds the node at the cursor and moves past it. */
+  node(): Built & { event: Event } {
+    const e = this.events[this.k++];
+    const offset = this.offsetOf(e);
+    if (e.type === EVENT_ID.ALIAS) {
+      const name = this.anchorOf(e) ?? "";
+      if (this.open.has(name)) {
+        throw new BuildError(`recursive alias "*${name}" (an anchor referenced inside itself) is not supported`, offset);
+      }
+      const target = this.anchors.get(name);
+      if (!target) throw new BuildError(`unidentified alias "${name}"`, offset);
+      this.count(target.size, offset);
+      return { value: clone(target.value), pos: target.pos, size: target.size, event: e };
+    }
+    const anchor = e.type === EVENT_ID.SCALAR || e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE ? this.anchorOf(e) : null;
+    if (anchor !== null) this.open.add(anchor);
+    let built: Built;
+    if (e.type === EVENT_ID.SCALAR) {
+      this.count(1, offset);
+      const text = getScalarValue(this.source, e);
+      let value: unknown;
+      try {
+        value = resolveScalar(text, e.style === SCALAR_PLAIN, this.tagOf(e), this.letterBools).value;
+      } catch (err) {
+        if (err instanceof ScalarError) throw new BuildError(err.message, offset);
+        throw err;
+      }
+      built = { value, pos: { offset }, size: 1 };
+    } else if (e.type === EVENT_ID.SEQUENCE) {
+      built = this.sequence(offset);
+    } else if (e.type === EVENT_ID.MAPPING) {
+      built = this.mapping(offset);
+    } else {
+      throw new BuildError("unexpected YAML event", offset);
+    }
+    if (anchor !== null) {
+      this.open.delete(anchor);
+      this.anchors.set(anchor, built);
+    }
+    return { ...built, event: e };
+  }
+
+  private sequence(offset: number): Built {
+    this.count(1, offset);
+    const items: unknown[] = [];
+    const children = new Map<string, PosNode>();
+    let size = 1;
+    while (this.events[this.k].type !== EVENT_ID.POP) {
+      const child = this.node();
+      children.set(String(items.length), child.pos);
+      items.push(child.value);
+      size += child.size;
+    }
+    this.k++; // POP
+    return { value: items, pos: { offset, children }, size };
+  }
+
+  /** The key of a mapping entry, as YAMLToJSON writes it; null for the merge key `<<`. */
+  private key(): { name: string | null; offset: number } {
+    const e = this.events[this.k];
+    const offset = this.offsetOf(e);
+    if (e.type === EVENT_ID.SCALAR) {
+      this.k++;
+      this.count(1, offset);
+      const text = getScalarValue(this.source, e);
+      const tag = this.tagOf(e);
+      // decode.go isMerge: a `<<` that is plain (implicit) or tagged !!merge.
+      if (text === "<<" && ((e.style === SCALAR_PLAIN && tag === "") || tag === "!!merge" || tag === "!<tag:yaml.org,2002:merge>")) {
+        return { name: null, offset };
+      }
+      try {
+        return { name: keyString(resolveScalar(text, e.style === SCALAR_PLAIN, tag, this.letterBools)), offset };
+      } catch (err) {
+        if (err instanceof ScalarError) throw new BuildError(err.message, offset);
+        throw err;
+      }
+    }
+    const built = this.node();
+    if (built.event.type === EVENT_ID.ALIAS && !isPlainMap(built.value) && !Array.isArray(built.value)) {
+      return { name: keyString(resolveScalar(String(built.value ?? ""), true, "")), offset };
+    }
+    throw new BuildError("invalid map key: a mapping or sequence cannot be a key (kubectl: invalid map key)", offset);
+  }
+
+  private mapping(offset: number): Built {
+    this.count(1, offset);
+    const obj: Record<string, unknown> = {};
+    const children = new Map<string, PosNode>();
+    /** Where each key was written explicitly in this mapping. */
+    const explicit = new Map<string, number>();
+    let size = 1;
+    while (this.events[this.k].type !== EVENT_ID.POP) {
+      const key = this.key();
+      const value = this.node();
+      size += 1 + value.size;
+      if (key.name === null) {
+        this.merge(value, obj, children, explicit, key.offset);
+        continue;
+      }
+      const first = explicit.get(key.name);
+      if (first !== undefined) {
+        throw new BuildError(
+          `mapping key ${JSON.stringify(key.name)} already defined at ${this.where(first)}; kubectl would silently keep ` +
+            `this second value, other tools the first: remove one`,
+          key.offset,
+        );
+      }
+      explicit.set(key.name, key.offset);
+      setKey(obj, key.name, value.value);
+      children.set(key.name, { offset: key.offset, children: value.pos.children });
+    }
+    this.k++; // POP
+    return { value: obj, pos: { offset, children }, size };
+  }
+
+  /** decode.go `merge`: a mapping or an alias to one, or a sequence of those (earlier ones win). */
+  private merge(
+    value: Built & { event: Event },
+    obj: Record<string, unknown>,
+    children: Map<string, PosNode>,
+    explicit: Map<string, number>,
+    mergeOffset: number,
+  ): void {
+    const bad = () => new BuildError("map merge requires map or sequence of maps as the value", mergeOffset);
+    let sources: Array<{ value: Record<string, unknown>; pos: PosNode }>;
+    if (isPlainMap(value.value)) {
+      sources = [{ value: value.value, pos: value.pos }];
+    } else if (Array.isArray(value.value) && value.event.type === EVENT_ID.SEQUENCE) {
+      sources = value.value.map((v, i) => {
+        if (!isPlainMap(v)) throw bad();
+        return { value: v, pos: value.pos.children?.get(String(i)) ?? { offset: mergeOffset } };
+      });
+      sources.reverse(); // applied last to first, so that the first one's keys stay
+    } else {
+      throw bad();
+    }
+    for (const src of sources) {
+      for (const k of Object.keys(src.value)) {
+        const earlier = explicit.get(k);
+        if (earlier !== undefined) {
+          this.warn(
+            `merge key overrides ${JSON.stringify(k)} written above it at ${this.where(earlier)}: kubectl (go-yaml v2) ` +
+              `applies \`<<\` where it stands, so the merged value wins; YAML's merge rule says the opposite. ` +
+              `Put \`<<\` first`,
+            mergeOffset,
+          );
+          explicit.delete(k);
+        }
+        setKey(obj, k, src.value[k]);
+        const p = src.pos.children?.get(k);
+        children.set(k, p ?? { offset: mergeOffset });
+      }
+    }
+  }
+}
+
 /** Parses a YAML (or JSON) stream into documents with position trees. Never throws. */
 export function parseYamlStream(source: string, opts: YamlOptions = {}): YamlStreamResult {
   const maxExpanded = opts.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES;
   const errors: YamlError[] = [];
+  const warnings: YamlError[] = [];
   const documents: YamlDocument[] = [];
 
   let events: Event[];
@@ -138,157 +340,41 @@ export function parseYamlStream(source: string, opts: YamlOptions = {}): YamlStr
     events = parseEvents(source, { filename: opts.filename ?? "", maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH });
   } catch (e) {
     errors.push(errorFrom(e));
-    return { documents, errors };
+    return { documents, errors, warnings };
   }
+  let lines: LineIndex | null = null;
+  const where = (offset: number): string => {
+    lines ??= new LineIndex(source);
+    const p = lines.locate(offset);
+    return `line ${p.line}, column ${p.column}`;
+  };
 
-  // Split into documents: [start, end) event ranges, each a DOCUMENT event through its matching POP.
-  const ranges: Array<[number, number]> = [];
-  {
-    let depth = 0;
-    let start = -1;
-    for (let k = 0; k < events.length; k++) {
-      const t = events[k].type;
-      if (t === EVENT_ID.DOCUMENT || t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) {
-        if (depth === 0) start = k;
-        depth++;
-      } else if (t === EVENT_ID.POP) {
-        depth--;
-        if (depth === 0 && start >= 0) ranges.push([start, k + 1]);
-      }
+  let docIndex = 0;
+  for (let k = 0; k < events.length; k++) {
+    if (events[k].type !== EVENT_ID.DOCUMENT) continue;
+    const index = docIndex++;
+    // The document's extent: up to its POP (documents are flat at the top level).
+    let end = k + 1;
+    for (let depth = 1; end < events.length && depth > 0; end++) {
+      const t = events[end].type;
+      if (t === EVENT_ID.DOCUMENT || t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
+      else if (t === EVENT_ID.POP) depth--;
     }
-  }
-
-  ranges.forEach(([start, end], docIndex) => {
-    const scan = scanDocument(source, events, start, end, maxExpanded);
-    if (scan.failure) {
-      errors.push({ ...scan.failure, documentIndex: docIndex });
-      return;
+    if (k + 1 >= end - 1) {
+      k = end - 1;
+      continue; // empty document: no node
     }
+    const builder = new DocumentBuilder(source, events, k + 1, maxExpanded, (message, offset) => warnings.push({ message, offset, documentIndex: index }), where, opts.letterBools ?? true);
     try {
-      const values = constructFromEvents(events.slice(start, end), {
-        source,
-        filename: opts.filename,
-        schema: KUBE_YAML_SCHEMA,
-        json: false,
-      });
-      documents.push({ index: docIndex, offset: scan.root.offset, value: values[0] ?? null, positions: scan.root });
+      const root = builder.node();
+      documents.push({ index, offset: root.pos.offset, value: root.value, positions: root.pos });
     } catch (e) {
-      errors.push({ ...errorFrom(e), documentIndex: docIndex });
+      if (e instanceof BuildError) errors.push({ message: e.message, offset: e.offset >= 0 ? e.offset : undefined, documentIndex: index });
+      else errors.push({ ...errorFrom(e), documentIndex: index });
     }
-  });
-  return { documents, errors };
-}
-
-/**
- * One pass over a document's events: builds the position tree and counts the nodes the document has
- * with aliases expanded, stopping at the first violation of the bounds.
- */
-function scanDocument(
-  source: string,
-  events: Event[],
-  start: number,
-  end: number,
-  maxExpanded: number,
-): { root: PosNode; failure: { message: string; offset?: number } | null } {
-  const stack: Frame[] = [];
-  const anchorSizes = new Map<string, number>();
-  const openAnchors = new Set<string>();
-  let root: PosNode = { offset: -1 };
-  for (let j = start; j < end; j++) {
-    const e = events[j];
-    if (e.type === EVENT_ID.DOCUMENT) {
-      stack.push({ kind: "doc", node: null, size: 0, anchor: null, index: 0, expectKey: false, keyName: null, keyOffset: -1 });
-      continue;
-    }
-    if (e.type === EVENT_ID.POP) {
-      const f = stack.pop()!;
-      if (f.anchor !== null) {
-        openAnchors.delete(f.anchor);
-        anchorSizes.set(f.anchor, f.size);
-      }
-      attachSize(stack, f.size);
-      continue;
-    }
-    const parent = stack[stack.length - 1];
-    const offset = eventOffset(source, e);
-    let size = 1;
-    if (e.type === EVENT_ID.ALIAS) {
-      const name = anchorName(source, e) ?? "";
-      if (openAnchors.has(name)) {
-        return { root, failure: { message: `recursive alias "*${name}" (an anchor referenced inside itself) is not supported`, offset } };
-      }
-      const s = anchorSizes.get(name);
-      if (s === undefined) return { root, failure: { message: `unidentified alias "${name}"`, offset } };
-      size = s;
-    }
-    // Which child of the parent is this node?
-    let node: PosNode | null = null;
-    if (parent.kind === "doc") {
-      node = { offset };
-      root = node;
-    } else if (parent.kind === "seq") {
-      if (parent.node) {
-        node = { offset };
-        (parent.node.children ??= new Map()).set(String(parent.index), node);
-      }
-      parent.index++;
-    } else if (parent.expectKey) {
-      // A key: a scalar key names the next value; complex keys and aliased keys are not addressable.
-      parent.expectKey = false;
-      parent.keyOffset = offset;
-      parent.keyName = e.type === EVENT_ID.SCALAR ? getScalarValue(source, e) : null;
-    } else {
-      parent.expectKey = true;
-      if (parent.node && parent.keyName !== null) {
-        node = { offset: parent.keyOffset };
-        (parent.node.children ??= new Map()).set(parent.keyName, node);
-      }
-    }
-    if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
-      const anchor = anchorName(source, e);
-      if (anchor !== null) openAnchors.add(anchor);
-      stack.push({
-        kind: e.type === EVENT_ID.MAPPING ? "map" : "seq",
-        node,
-        size: 1,
-        anchor,
-        index: 0,
-        expectKey: true,
-        keyName: null,
-        keyOffset: -1,
-      });
-    } else {
-      if (e.type === EVENT_ID.SCALAR) {
-        const anchor = anchorName(source, e);
-        if (anchor !== null) anchorSizes.set(anchor, 1);
-      }
-      attachSize(stack, size);
-    }
-    // Checked at every node, so that an exponential expansion is refused while the numbers are small.
-    if (currentTotal(stack) > maxExpanded) {
-      return {
-        root,
-        failure: {
-          message:
-            `document expands to more than ${maxExpanded} YAML nodes through aliases ` +
-            `(possible "billion laughs" YAML bomb); refusing to load it`,
-          offset,
-        },
-      };
-    }
+    k = end - 1;
   }
-  return { root, failure: null };
-}
-
-function attachSize(stack: Frame[], size: number): void {
-  const top = stack[stack.length - 1];
-  if (top) top.size += size;
-}
-
-function currentTotal(stack: Frame[]): number {
-  let t = 0;
-  for (const f of stack) t += f.size;
-  return t;
+  return { documents, errors, warnings };
 }
 
 /** 1-based line/column lookup for offsets in one source text (\n, \r\n and lone \r end lines). */

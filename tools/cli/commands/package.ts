@@ -5,7 +5,8 @@ import { writeOciLayout } from "../../package/oci-layout.ts";
 import { wasmPluginManifest } from "../../package/wasmplugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
 function parseSelector(items: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -20,9 +21,15 @@ function parseSelector(items: string[] | undefined): Record<string, string> {
 export function packageCommand(paths: string[], v: CliValues): number {
   if (paths.length === 0) throw new UsageError("package needs at least one PATH with policies");
   if (!v.url && !v["oci-layout"]) throw new UsageError("package needs --url (where Istio pulls the module) and/or --oci-layout DIR");
-  const result = compileSources(paths, meshFromFlags(v), readStdin);
-  printDiagnostics(result.diagnostics);
+  // --namespace is the WasmPlugin's here; --policy-namespace is kubectl's -n for the policies.
+  const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
+  printDiagnostics(result.diagnostics, v.quiet);
   if (!result.blob) return 1;
+  const empty = result.loaded ? emptySetProblem(result.loaded) : null;
+  if (empty && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: error: ${empty}; nothing written\n`);
+    return 1;
+  }
   let sha256: string | undefined;
   if (v["oci-layout"]) {
     const tag = v.tag ?? "latest";
