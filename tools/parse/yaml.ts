@@ -91,6 +91,10 @@ interface Built {
 }
 
 const SCALAR_PLAIN = 1;
+/** First characters with which go-yaml v2 may read a plain scalar as something other than a string
+ *  (resolve.go resolveTable: signs, digits, `.`, and the first letters of the words it knows). */
+const MAY_RESOLVE = new Uint8Array(128);
+for (const c of "+-0123456789.yYnNtTfFoO~") MAY_RESOLVE[c.charCodeAt(0)] = 1;
 
 function isPlainMap(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -126,6 +130,8 @@ class DocumentBuilder {
     private readonly warn: (message: string, offset: number) => void,
     private readonly where: (offset: number) => string,
     private readonly letterBools: boolean,
+    /** Offset of `source` (one chunk of the stream) in the whole text. */
+    private readonly base: number,
   ) {
     this.k = start;
   }
@@ -150,6 +156,11 @@ class DocumentBuilder {
   }
 
   offsetOf(e: Event): number {
+    const off = this.chunkOffset(e);
+    return off >= 0 ? off + this.base : off;
+  }
+
+  private chunkOffset(e: Event): number {
     switch (e.type) {
       case EVENT_ID.SCALAR: {
         let off = e.valueStart;
@@ -172,10 +183,40 @@ class DocumentBuilder {
     }
   }
 
-  /** Builds the node at the cursor and moves past it. */
-  node(): Built & { event: Event } {
+  /** Position tree of the node just built (the document's root after the first node()). */
+  rootPos(): PosNode {
+    return this.lastPos ?? { offset: this.lastOffset };
+  }
+
+  // Out-parameters of node() and key(), so that building a node allocates only what the result keeps.
+  /** Position subtree of the last node (null for a scalar: its offset is lastOffset). */
+  private lastPos: PosNode | null = null;
+  private lastOffset = -1;
+  private lastSize = 0;
+  /** The last node was an alias, or a sequence written in place. */
+  private lastAlias = false;
+  private lastSeq = false;
+  private keyName: string | null = null;
+  private keyOffset = -1;
+
+  /** A scalar's value: the common string case without allocation, the rest via resolveScalar. */
+  private scalar(e: Event & { type: typeof EVENT_ID.SCALAR }, offset: number): unknown {
+    const text = getScalarValue(this.source, e);
+    if (e.tagStart < 0 && (e.style !== SCALAR_PLAIN || (text.length > 0 && !MAY_RESOLVE[text.charCodeAt(0)]))) return text;
+    try {
+      return resolveScalar(text, e.style === SCALAR_PLAIN, this.tagOf(e), this.letterBools).value;
+    } catch (err) {
+      if (err instanceof ScalarError) throw new BuildError(err.message, offset);
+      throw err;
+    }
+  }
+
+  /** Builds the node at the cursor, moves past it, and returns its value (position: lastPos/lastOffset). */
+  node(): unknown {
     const e = this.events[this.k++];
     const offset = this.offsetOf(e);
+    this.lastAlias = false;
+    this.lastSeq = false;
     if (e.type === EVENT_ID.ALIAS) {
       const name = this.anchorOf(e) ?? "";
       if (this.open.has(name)) {
@@ -184,125 +225,144 @@ class DocumentBuilder {
       const target = this.anchors.get(name);
       if (!target) throw new BuildError(`unidentified alias "${name}"`, offset);
       this.count(target.size, offset);
-      return { value: clone(target.value), pos: target.pos, size: target.size, event: e };
+      this.lastPos = target.pos;
+      this.lastOffset = offset;
+      this.lastSize = target.size;
+      this.lastAlias = true;
+      return clone(target.value);
     }
-    const anchor = e.type === EVENT_ID.SCALAR || e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE ? this.anchorOf(e) : null;
+    const anchor = e.type === EVENT_ID.DOCUMENT || e.type === EVENT_ID.POP ? null : this.anchorOf(e);
     if (anchor !== null) this.open.add(anchor);
-    let built: Built;
+    let value: unknown;
     if (e.type === EVENT_ID.SCALAR) {
       this.count(1, offset);
-      const text = getScalarValue(this.source, e);
-      let value: unknown;
-      try {
-        value = resolveScalar(text, e.style === SCALAR_PLAIN, this.tagOf(e), this.letterBools).value;
-      } catch (err) {
-        if (err instanceof ScalarError) throw new BuildError(err.message, offset);
-        throw err;
-      }
-      built = { value, pos: { offset }, size: 1 };
+      value = this.scalar(e, offset);
+      this.lastPos = null;
+      this.lastSize = 1;
     } else if (e.type === EVENT_ID.SEQUENCE) {
-      built = this.sequence(offset);
+      value = this.sequence(offset);
+      this.lastSeq = true;
     } else if (e.type === EVENT_ID.MAPPING) {
-      built = this.mapping(offset);
+      value = this.mapping(offset);
     } else {
       throw new BuildError("unexpected YAML event", offset);
     }
+    this.lastOffset = offset;
     if (anchor !== null) {
       this.open.delete(anchor);
-      this.anchors.set(anchor, built);
+      this.anchors.set(anchor, { value, pos: this.lastPos ?? { offset }, size: this.lastSize });
     }
-    return { ...built, event: e };
+    return value;
   }
 
-  private sequence(offset: number): Built {
+  private sequence(offset: number): unknown[] {
     this.count(1, offset);
     const items: unknown[] = [];
     const children = new Map<string, PosNode>();
     let size = 1;
     while (this.events[this.k].type !== EVENT_ID.POP) {
-      const child = this.node();
-      children.set(String(items.length), child.pos);
-      items.push(child.value);
-      size += child.size;
+      const v = this.node();
+      children.set(String(items.length), this.lastPos ?? { offset: this.lastOffset });
+      items.push(v);
+      size += this.lastSize;
     }
     this.k++; // POP
-    return { value: items, pos: { offset, children }, size };
+    this.lastPos = { offset, children };
+    this.lastSize = size;
+    return items;
   }
 
-  /** The key of a mapping entry, as YAMLToJSON writes it; null for the merge key `<<`. */
-  private key(): { name: string | null; offset: number } {
+  /** Reads the key of a mapping entry into keyName (as YAMLToJSON writes it; null for `<<`) and keyOffset. */
+  private key(): void {
     const e = this.events[this.k];
     const offset = this.offsetOf(e);
+    this.keyOffset = offset;
     if (e.type === EVENT_ID.SCALAR) {
       this.k++;
       this.count(1, offset);
       const text = getScalarValue(this.source, e);
+      if (e.tagStart < 0 && text !== "<<" && (e.style !== SCALAR_PLAIN || (text.length > 0 && !MAY_RESOLVE[text.charCodeAt(0)]))) {
+        this.keyName = text;
+        return;
+      }
       const tag = this.tagOf(e);
       // decode.go isMerge: a `<<` that is plain (implicit) or tagged !!merge.
       if (text === "<<" && ((e.style === SCALAR_PLAIN && tag === "") || tag === "!!merge" || tag === "!<tag:yaml.org,2002:merge>")) {
-        return { name: null, offset };
+        this.keyName = null;
+        return;
       }
       try {
-        return { name: keyString(resolveScalar(text, e.style === SCALAR_PLAIN, tag, this.letterBools)), offset };
+        this.keyName = keyString(resolveScalar(text, e.style === SCALAR_PLAIN, tag, this.letterBools));
       } catch (err) {
         if (err instanceof ScalarError) throw new BuildError(err.message, offset);
         throw err;
       }
+      return;
     }
-    const built = this.node();
-    if (built.event.type === EVENT_ID.ALIAS && !isPlainMap(built.value) && !Array.isArray(built.value)) {
-      return { name: keyString(resolveScalar(String(built.value ?? ""), true, "")), offset };
+    const v = this.node();
+    if (this.lastAlias && !isPlainMap(v) && !Array.isArray(v)) {
+      this.keyName = keyString(resolveScalar(String(v ?? ""), true, ""));
+      this.keyOffset = offset;
+      return;
     }
     throw new BuildError("invalid map key: a mapping or sequence cannot be a key (kubectl: invalid map key)", offset);
   }
 
-  private mapping(offset: number): Built {
+  private mapping(offset: number): Record<string, unknown> {
     this.count(1, offset);
     const obj: Record<string, unknown> = {};
     const children = new Map<string, PosNode>();
-    /** Where each key was written explicitly in this mapping. */
-    const explicit = new Map<string, number>();
+    /** Keys whose current value came from a merge (every other key in `children` was written explicitly). */
+    let merged: Set<string> | null = null;
     let size = 1;
     while (this.events[this.k].type !== EVENT_ID.POP) {
-      const key = this.key();
+      this.key();
+      const name = this.keyName;
+      const keyOffset = this.keyOffset;
       const value = this.node();
-      size += 1 + value.size;
-      if (key.name === null) {
-        this.merge(value, obj, children, explicit, key.offset);
+      size += 1 + this.lastSize;
+      if (name === null) {
+        merged ??= new Set();
+        this.merge(value, obj, children, merged, keyOffset);
         continue;
       }
-      const first = explicit.get(key.name);
-      if (first !== undefined) {
+      const first = children.get(name);
+      if (first !== undefined && !merged?.has(name)) {
         throw new BuildError(
-          `mapping key ${JSON.stringify(key.name)} already defined at ${this.where(first)}; kubectl would silently keep ` +
+          `mapping key ${JSON.stringify(name)} already defined at ${this.where(first.offset)}; kubectl would silently keep ` +
             `this second value, other tools the first: remove one`,
-          key.offset,
+          keyOffset,
         );
       }
-      explicit.set(key.name, key.offset);
-      setKey(obj, key.name, value.value);
-      children.set(key.name, { offset: key.offset, children: value.pos.children });
+      merged?.delete(name);
+      setKey(obj, name, value);
+      const pos: PosNode = { offset: keyOffset };
+      if (this.lastPos?.children) pos.children = this.lastPos.children;
+      children.set(name, pos);
     }
     this.k++; // POP
-    return { value: obj, pos: { offset, children }, size };
+    this.lastPos = { offset, children };
+    this.lastSize = size;
+    return obj;
   }
 
   /** decode.go `merge`: a mapping or an alias to one, or a sequence of those (earlier ones win). */
   private merge(
-    value: Built & { event: Event },
+    value: unknown,
     obj: Record<string, unknown>,
     children: Map<string, PosNode>,
-    explicit: Map<string, number>,
+    merged: Set<string>,
     mergeOffset: number,
   ): void {
     const bad = () => new BuildError("map merge requires map or sequence of maps as the value", mergeOffset);
+    const pos = this.lastPos ?? { offset: this.lastOffset };
     let sources: Array<{ value: Record<string, unknown>; pos: PosNode }>;
-    if (isPlainMap(value.value)) {
-      sources = [{ value: value.value, pos: value.pos }];
-    } else if (Array.isArray(value.value) && value.event.type === EVENT_ID.SEQUENCE) {
-      sources = value.value.map((v, i) => {
+    if (isPlainMap(value)) {
+      sources = [{ value, pos }];
+    } else if (Array.isArray(value) && this.lastSeq) {
+      sources = value.map((v, i) => {
         if (!isPlainMap(v)) throw bad();
-        return { value: v, pos: value.pos.children?.get(String(i)) ?? { offset: mergeOffset } };
+        return { value: v, pos: pos.children?.get(String(i)) ?? { offset: mergeOffset } };
       });
       sources.reverse(); // applied last to first, so that the first one's keys stay
     } else {
@@ -310,16 +370,16 @@ class DocumentBuilder {
     }
     for (const src of sources) {
       for (const k of Object.keys(src.value)) {
-        const earlier = explicit.get(k);
-        if (earlier !== undefined) {
+        const earlier = children.get(k);
+        if (earlier !== undefined && !merged.has(k)) {
           this.warn(
-            `merge key overrides ${JSON.stringify(k)} written above it at ${this.where(earlier)}: kubectl (go-yaml v2) ` +
+            `merge key overrides ${JSON.stringify(k)} written above it at ${this.where(earlier.offset)}: kubectl (go-yaml v2) ` +
               `applies \`<<\` where it stands, so the merged value wins; YAML's merge rule says the opposite. ` +
               `Put \`<<\` first`,
             mergeOffset,
           );
-          explicit.delete(k);
         }
+        merged.add(k);
         setKey(obj, k, src.value[k]);
         const p = src.pos.children?.get(k);
         children.set(k, p ?? { offset: mergeOffset });
@@ -328,20 +388,26 @@ class DocumentBuilder {
   }
 }
 
+/**
+ * Where the stream can be cut into documents without changing its meaning: before each `---` that starts a
+ * line (a document marker: YAML forbids it inside any scalar). Parsing one document at a time keeps the
+ * event arrays small (most of the cost at 10,000 policies was collecting one array of a million events).
+ * A stream with directives (`%YAML`, `%TAG`, which belong to the next document) is parsed whole.
+ */
+function chunks(source: string): number[] {
+  if (/^%/m.test(source)) return [0];
+  const starts = [0];
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  for (let m = marker.exec(source); m; m = marker.exec(source)) if (m.index > 0) starts.push(m.index);
+  return starts;
+}
+
 /** Parses a YAML (or JSON) stream into documents with position trees. Never throws. */
 export function parseYamlStream(source: string, opts: YamlOptions = {}): YamlStreamResult {
   const maxExpanded = opts.maxExpandedNodes ?? DEFAULT_MAX_EXPANDED_NODES;
   const errors: YamlError[] = [];
   const warnings: YamlError[] = [];
   const documents: YamlDocument[] = [];
-
-  let events: Event[];
-  try {
-    events = parseEvents(source, { filename: opts.filename ?? "", maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH });
-  } catch (e) {
-    errors.push(errorFrom(e));
-    return { documents, errors, warnings };
-  }
   let lines: LineIndex | null = null;
   const where = (offset: number): string => {
     lines ??= new LineIndex(source);
@@ -349,30 +415,56 @@ export function parseYamlStream(source: string, opts: YamlOptions = {}): YamlStr
     return `line ${p.line}, column ${p.column}`;
   };
 
+  const starts = chunks(source);
   let docIndex = 0;
-  for (let k = 0; k < events.length; k++) {
-    if (events[k].type !== EVENT_ID.DOCUMENT) continue;
-    const index = docIndex++;
-    // The document's extent: up to its POP (documents are flat at the top level).
-    let end = k + 1;
-    for (let depth = 1; end < events.length && depth > 0; end++) {
-      const t = events[end].type;
-      if (t === EVENT_ID.DOCUMENT || t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
-      else if (t === EVENT_ID.POP) depth--;
-    }
-    if (k + 1 >= end - 1) {
-      k = end - 1;
-      continue; // empty document: no node
-    }
-    const builder = new DocumentBuilder(source, events, k + 1, maxExpanded, (message, offset) => warnings.push({ message, offset, documentIndex: index }), where, opts.letterBools ?? true);
+  for (let c = 0; c < starts.length; c++) {
+    const base = starts[c];
+    const chunk = starts.length === 1 ? source : source.slice(base, c + 1 < starts.length ? starts[c + 1] : source.length);
+    let events: Event[];
     try {
-      const root = builder.node();
-      documents.push({ index, offset: root.pos.offset, value: root.value, positions: root.pos });
+      events = parseEvents(chunk, { filename: opts.filename ?? "", maxDepth: opts.maxDepth ?? DEFAULT_MAX_DEPTH });
     } catch (e) {
-      if (e instanceof BuildError) errors.push({ message: e.message, offset: e.offset >= 0 ? e.offset : undefined, documentIndex: index });
-      else errors.push({ ...errorFrom(e), documentIndex: index });
+      const err = errorFrom(e);
+      if (err.offset !== undefined) err.offset += base;
+      errors.push(starts.length === 1 ? err : { ...err, documentIndex: docIndex });
+      if (starts.length === 1) return { documents, errors, warnings };
+      docIndex++;
+      continue;
     }
-    k = end - 1;
+    for (let k = 0; k < events.length; k++) {
+      if (events[k].type !== EVENT_ID.DOCUMENT) continue;
+      const index = docIndex++;
+      // The document's extent: up to its POP.
+      let end = k + 1;
+      for (let depth = 1; end < events.length && depth > 0; end++) {
+        const t = events[end].type;
+        if (t === EVENT_ID.DOCUMENT || t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
+        else if (t === EVENT_ID.POP) depth--;
+      }
+      if (k + 1 >= end - 1) {
+        k = end - 1;
+        continue; // empty document: no node
+      }
+      const builder = new DocumentBuilder(
+        chunk,
+        events,
+        k + 1,
+        maxExpanded,
+        (message, offset) => warnings.push({ message, offset, documentIndex: index }),
+        where,
+        opts.letterBools ?? true,
+        base,
+      );
+      try {
+        const value = builder.node();
+        const positions = builder.rootPos();
+        documents.push({ index, offset: positions.offset, value, positions });
+      } catch (e) {
+        if (e instanceof BuildError) errors.push({ message: e.message, offset: e.offset >= 0 ? e.offset : undefined, documentIndex: index });
+        else errors.push({ ...errorFrom(e), documentIndex: index });
+      }
+      k = end - 1;
+    }
   }
   return { documents, errors, warnings };
 }
