@@ -21,6 +21,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  sha256?: string;
+  variant?: string;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {
