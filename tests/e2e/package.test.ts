@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import * as yaml from "js-yaml";
-import { meshauthz, REPO } from "./cli-runner.ts";
+import { meshauthz, REPO, SHARED } from "./cli-runner.ts";
 
 test("package writes a WasmPlugin whose pluginConfig is the compiled policy", () => {
   const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", `oci://registry.example.com/meshauthz@sha256:${"c".repeat(64)}`, "--selector", "app=backend", "--namespace", "default"]);
@@ -21,6 +21,13 @@ test("package writes a WasmPlugin whose pluginConfig is the compiled policy", ()
   const blob = Buffer.from(doc.spec.pluginConfig.policy, "base64");
   assert.equal(blob.subarray(0, 4).toString("latin1"), "MAZB");
 });
+
+/** spec.sha256's pattern in Istio's WasmPlugin CRD (../shared/schemas). */
+function crdSha256Pattern(): RegExp {
+  const crd = yaml.load(readFileSync(join(SHARED, "schemas", "wasmplugins.extensions.istio.io.yaml"), "utf8")) as any;
+  const version = crd.spec.versions.find((v: any) => v.name === "v1alpha1");
+  return new RegExp(version.schema.openAPIV3Schema.properties.spec.properties.sha256.pattern);
+}
 
 const blobOf = (dir: string, digest: string) => readFileSync(join(dir, "blobs", "sha256", digest.replace("sha256:", "")));
 
@@ -46,6 +53,7 @@ test("package --oci-layout writes a compat image (last layer holds plugin.wasm) 
   assert.deepEqual(wasm, readFileSync(join(REPO, "build", "meshauthz.wasm")));
   const plugin = yaml.load(readFileSync(join(dir, "..", "wasmplugin.yaml"), "utf8")) as any;
   assert.equal(plugin.spec.sha256, manifestDigest);
+  assert.match(plugin.spec.sha256, crdSha256Pattern());
   assert.equal(plugin.spec.url, `oci://registry.example.com/meshauthz@sha256:${manifestDigest}`);
   assert.match(r.stderr, new RegExp(`skopeo copy --preserve-digests oci:${dir}:0.1.0 docker://registry.example.com/meshauthz:0.1.0`));
 });
