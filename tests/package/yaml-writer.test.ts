@@ -5,7 +5,7 @@ import * as yaml from "js-yaml";
 import { dumpYaml, LONG_SCALAR } from "../../tools/package/yaml-writer.ts";
 
 test("a 3 MB base64 scalar (a 10,000-policy mesh's blob) is written and reads back exactly", () => {
-  const policy = Buffer.alloc(2_300_000, 0).map((_, i) => (i * 2654435761) >>> 24).toString("base64");
+  const policy = Buffer.from(Buffer.alloc(2_300_000, 0).map((_, i) => (i * 2654435761) >>> 24)).toString("base64");
   assert.ok(policy.length > 3_000_000);
   const doc = { kind: "WasmPlugin", spec: { url: "oci://r.example/m", pluginConfig: { policy } } };
   const text = dumpYaml(doc);
