@@ -95,6 +95,28 @@ describe("registry round trip (docker-registry + skopeo)", { skip: missing !== u
     });
   }
 
+  test("a push that converts the manifest changes the digest: why the push must preserve it", async () => {
+    const host = registry!.host;
+    const layout = join(scratch, "image-compat");
+    const { digest } = readLayout(layout, "0.1.0-compat");
+    const served = (tag: string) => Buffer.from(skopeo(["inspect", "--raw", "--tls-verify=false", `docker://${host}/meshauthz:${tag}`]), "utf8");
+    // With --preserve-digests skopeo keeps the manifest even when asked for another format (1.9: --format is ignored)...
+    skopeo(["copy", "--preserve-digests", "--format", "v2s2", "--dest-tls-verify=false", `oci:${layout}:0.1.0-compat`, `docker://${host}/meshauthz:preserved`]);
+    assert.equal(`sha256:${sha256(served("preserved"))}`, digest);
+    // ...without it, a Docker schema 2 conversion is served under another digest, so every sidecar's
+    // agent would refuse the pinned WasmPlugin (the module inside is still intact).
+    skopeo(["copy", "--format", "v2s2", "--dest-tls-verify=false", `oci:${layout}:0.1.0-compat`, `docker://${host}/meshauthz:converted`]);
+    const raw = served("converted");
+    assert.notEqual(`sha256:${sha256(raw)}`, digest);
+    const pulled = join(scratch, "pulled-converted");
+    skopeo(["copy", "--src-tls-verify=false", `docker://${host}/meshauthz:converted`, `oci:${pulled}:pulled`]);
+    const image = readLayout(pulled, "pulled");
+    // Pulling into an OCI layout converts back to OCI media types; read the served Docker manifest instead.
+    const found = extractLikeIstio(raw, image.blob);
+    assert.equal(found.path, "docker");
+    assert.ok(found.wasm.equals(module));
+  });
+
   test("the extractor refuses what Istio refuses (a layout whose module layer is not where Istio looks)", () => {
     const { manifest, blob } = readLayout(join(scratch, "image-artifact"), "0.1.0-artifact");
     const m = JSON.parse(manifest.toString("utf8"));
