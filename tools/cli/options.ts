@@ -21,6 +21,13 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  before?: string[];
+  after?: string[];
+  requests?: string[];
+  workload?: string;
+  "fail-on"?: string;
+  lcov?: string;
+  workloads?: string[];
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {
