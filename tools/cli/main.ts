@@ -27,7 +27,7 @@ Usage:
       Replay requests (case files, request files, Istio/Envoy access logs) through the filter
       with both policy sets and report the decisions that change, grouped by deciding rule.
       A change that depends on what a log did not record is "possible", never "certain".
-  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE]
+  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
       Which rules the case files exercise, which they never match, which never decide.
 
   meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
@@ -78,6 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       workload: { type: "string" },
       "fail-on": { type: "string" },
       lcov: { type: "string" },
+      "fail-under": { type: "string" },
       workloads: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
     },

@@ -27,6 +27,7 @@ export interface CliValues {
   workload?: string;
   "fail-on"?: string;
   lcov?: string;
+  "fail-under"?: string;
   workloads?: string[];
 }
 
