@@ -91,3 +91,13 @@ test("coverage of the seed: the ALLOW rule matches but never decides while deny-
   assert.equal(byId["ns[default]-policy[allow-frontend-get-data]-rule[0]"].status, "never-decides");
   assert.equal(byId["ns[default]-policy[deny-all-backend]-rule[0]"].status, "decides");
 });
+
+test("cases that name their policy_files measure those policies", () => {
+  const r = meshauthz(["coverage", "--policies", join(REPO, "deploy/examples/seed/manifests"), join(REPO, "deploy/examples/seed/seed-cases.yaml"), "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.skipped.length, 0);
+  assert.ok(report.cases > 0);
+  // seed-allow-only lets the ALLOW rule decide; with deny-all-backend it never can.
+  for (const rule of report.rules) assert.equal(rule.status, "decides", JSON.stringify(rule));
+});

@@ -8,6 +8,7 @@ import { isDryRun } from "../compile/dry-run.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
 import { pluginConfigJson } from "../pipeline/plugin-config.ts";
 import type { LoadedPolicy } from "../parse/index.ts";
+import { resolve } from "node:path";
 
 export type RuleStatus = "decides" | "never-decides" | "never-matched";
 
@@ -29,7 +30,7 @@ export interface RuleCoverage {
 
 export interface CoverageReport {
   cases: number;
-  /** Cases that carry their own policies: they test those, not --policies. */
+  /** Cases that inline their own policies: they test those, not --policies. */
   skipped: string[];
   rules: RuleCoverage[];
 }
@@ -37,6 +38,14 @@ export interface CoverageReport {
 export interface CoverageCase {
   origin: string;
   case: DecisionCase;
+  /** The policies the case is decided with: its `policy_files`, or --policies when it has none;
+   *  null when it inlines its own (they are not the policies being measured). */
+  policies: LoadedPolicy[] | null;
+}
+
+/** A policy's identity across loads: the file it came from and its namespace/name. */
+function identity(l: LoadedPolicy): string {
+  return `${resolve(l.file)}\0${l.policy.metadata.namespace ?? "default"}/${l.policy.metadata.name}`;
 }
 
 function workloadKey(w: Workload): string {
@@ -65,10 +74,18 @@ export async function measureCoverage(
   cases: CoverageCase[],
   mesh: MeshSettings,
 ): Promise<CoverageReport> {
-  const policies = loaded.map((l) => l.policy);
-  const all = compilePolicyObjects(policies, mesh);
-  if (!all.blob) throw new Error(all.diagnostics.map((d) => d.message).join("; "));
-  const config = pluginConfigJson(all.blob);
+  const setConfigs = new Map<string, string>();
+  const setConfig = (set: LoadedPolicy[]): { key: string; config: string } => {
+    const key = set.map(identity).join("\n");
+    let c = setConfigs.get(key);
+    if (c === undefined) {
+      const compiled = compilePolicyObjects(set.map((l) => l.policy), mesh);
+      if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
+      c = pluginConfigJson(compiled.blob);
+      setConfigs.set(key, c);
+    }
+    return { key, config: c };
+  };
   const filters = new Map<string, Promise<FilterUnderTest>>();
   const filter = (key: string, cfg: string, w: Workload) => {
     let f = filters.get(key);
@@ -91,7 +108,9 @@ export async function measureCoverage(
   };
 
   const rules: RuleCoverage[] = [];
+  const firstRule = new Map<string, number>();
   loaded.forEach((l) => {
+    firstRule.set(identity(l), rules.length);
     const p = l.policy;
     const ns = p.metadata.namespace ?? "default";
     (p.spec?.rules ?? []).forEach((_, i) => {
@@ -111,25 +130,25 @@ export async function measureCoverage(
   });
 
   const report: CoverageReport = { cases: 0, skipped: [], rules };
-  for (const { origin, case: c } of cases) {
-    if (c.policies || c.policy_files) {
+  for (const { origin, case: c, policies: set } of cases) {
+    if (set === null) {
       report.skipped.push(origin);
       continue;
     }
     report.cases++;
     const wk = workloadKey(c.workload);
-    const d = (await filter(`all ${wk}`, config, c.workload)).decide(c.request);
-    let r = 0;
-    for (const [pi, l] of loaded.entries()) {
+    const all = setConfig(set);
+    const d = (await filter(`all ${all.key} ${wk}`, all.config, c.workload)).decide(c.request);
+    for (const l of set) {
+      const pi = identity(l);
+      const r = firstRule.get(pi);
+      if (r === undefined) continue; // not one of the policies measured
       const p = l.policy;
       const ruleList = p.spec?.rules ?? [];
       if (ruleList.length === 0) continue;
       // Does the policy apply to this workload at all? (an empty rule matches every request)
       const applies = await filter(`apply ${pi} ${wk}`, probe(`apply ${pi}`, p, {}), c.workload);
-      if (applies.decide(c.request).policy === null || p.spec?.targetRef || p.spec?.targetRefs?.length) {
-        r += ruleList.length;
-        continue;
-      }
+      if (applies.decide(c.request).policy === null || p.spec?.targetRef || p.spec?.targetRefs?.length) continue;
       for (const [i, rule] of ruleList.entries()) {
         const cov = rules[r + i];
         const f = await filter(`rule ${pi}.${i} ${wk}`, probe(`rule ${pi}.${i}`, p, rule), c.workload);
@@ -138,7 +157,6 @@ export async function measureCoverage(
         if (decides(d, cov)) cov.decided++;
         else if (d.policy && !cov.decidedInstead.includes(d.policy)) cov.decidedInstead.push(d.policy);
       }
-      r += ruleList.length;
     }
   }
   for (const cov of rules) cov.status = cov.matched === 0 ? "never-matched" : cov.decided === 0 ? "never-decides" : "decides";
@@ -166,7 +184,7 @@ export function describeCoverage(r: CoverageReport): string {
   const decided = r.rules.filter((c) => c.decided > 0).length;
   const pct = (k: number) => (n ? ((100 * k) / n).toFixed(1) : "100.0");
   lines.push(
-    `${r.cases} case(s)${r.skipped.length ? ` (${r.skipped.length} with their own policies skipped)` : ""}; ` +
+    `${r.cases} case(s)${r.skipped.length ? ` (${r.skipped.length} with inline policies skipped)` : ""}; ` +
       `${n} rule(s): ${matched} matched (${pct(matched)}%), ${decided} decide (${pct(decided)}%), ` +
       `${matched - decided} never decide, ${n - matched} never matched`,
   );

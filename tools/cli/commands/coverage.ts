@@ -3,7 +3,8 @@ import { writeFileSync } from "node:fs";
 import { readCaseFile } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
 import { coverageLcov, type CoverageCase, describeCoverage, measureCoverage } from "../../coverage/coverage.ts";
-import { loadPolicies } from "../../parse/index.ts";
+import { type LoadedPolicy, loadPolicies } from "../../parse/index.ts";
+import { dirname, resolve } from "node:path";
 import { compilePolicyObjects, hasErrors } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
@@ -34,7 +35,19 @@ export async function coverageCommand(positionals: string[], v: CliValues): Prom
     } catch (e) {
       throw new UserError((e as Error).message);
     }
-    for (const c of cf.cases ?? []) cases.push({ origin: `${file}: case ${c.id}`, case: c });
+    for (const c of cf.cases ?? []) {
+      let policies: LoadedPolicy[] | null = loaded.policies;
+      if (c.policies) policies = null;
+      else if (c.policy_files) {
+        const own = loadPolicies(c.policy_files.map((f) => resolve(dirname(file), f)));
+        if (hasErrors(own.diagnostics)) {
+          printDiagnostics(own.diagnostics);
+          throw new UserError(`${file}: case ${c.id}: its policy_files do not load`);
+        }
+        policies = own.policies;
+      }
+      cases.push({ origin: `${file}: case ${c.id}`, case: c, policies });
+    }
   }
   const report = await measureCoverage(readFilterWasm(v.wasm), loaded.policies, cases, mesh);
   if (v.lcov) writeFileSync(v.lcov, coverageLcov(report));
