@@ -6,7 +6,7 @@ import { UsageError, UserError } from "./errors.ts";
 const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
 
 Usage:
-  meshauthz compile PATH... -o FILE [--plugin-config] [mesh options]
+  meshauthz compile PATH... -o FILE [--plugin-config [observability]] [mesh options]
       Validate policies (files, folders, multi-document YAML, kind: List, - for stdin) as istiod
       would and compile them into the filter's blob (or, with --plugin-config, the WasmPlugin
       pluginConfig JSON {"policy": "<base64>"}).
@@ -39,6 +39,11 @@ Mesh options (meshConfig):
   --root-namespace NS        default istio-system
   --trust-domain TD          default cluster.local
   --trust-domain-alias TD    repeatable
+
+Observability (pluginConfig; off by default, docs/filter-io.md):
+  --policy-counters off|policy|rule   meshauthz.policy.<ns>.<name>[.rule.<i>].allowed|denied
+  --decision-log LEVEL                log each decision and its rule at trace..critical
+  --deny-header                       x-meshauthz-denied-by on denials (discloses policy names)
 
 Other options:
   --wasm FILE                filter module (default build/meshauthz.wasm)
@@ -80,6 +85,9 @@ export async function main(argv: string[]): Promise<number> {
       lcov: { type: "string" },
       "fail-under": { type: "string" },
       workloads: { type: "string", multiple: true },
+      "policy-counters": { type: "string" },
+      "decision-log": { type: "string" },
+      "deny-header": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
