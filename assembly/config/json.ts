@@ -405,26 +405,46 @@ function members(r: PluginJson, s: Scanner): bool {
   return true;
 }
 
+/** A string's bytes, unescaped into a temporary (freed with `done`) when it has escapes;
+ *  n < 0 when an escape is invalid. */
+class StringBytes {
+  p: usize = 0;
+  n: isize = 0;
+  tmp: usize = 0;
+
+  constructor(v: JsonString) {
+    this.p = v.start;
+    this.n = <isize>v.len;
+    if (v.escaped) {
+      this.tmp = heap.alloc(v.len);
+      this.n = jsonUnescape(v.start, v.len, this.tmp);
+      this.p = this.tmp;
+    }
+  }
+
+  /** Up to 64 bytes as text, for an error message. */
+  text(): string {
+    return String.UTF8.decodeUnsafe(this.p, this.n < 0 ? 0 : min(<usize>this.n, 64));
+  }
+
+  done(): void {
+    if (this.tmp != 0) heap.free(this.tmp);
+  }
+}
+
 /** The "engine" string at pos: classified now, before the policy may overwrite it. */
 function readEngine(r: PluginJson, s: Scanner): bool {
   const v = new JsonString();
   if (!s.string(v)) return false;
   r.engineFound = true;
-  let p = v.start;
-  let n = <isize>v.len;
-  let tmp: usize = 0;
-  if (v.escaped) {
-    tmp = heap.alloc(v.len);
-    n = jsonUnescape(v.start, v.len, tmp);
-    p = tmp;
-  }
-  if (n >= 0 && bytesAre(p, <usize>n, "linear")) r.engine = Engine.Linear;
-  else if (n >= 0 && bytesAre(p, <usize>n, "indexed")) r.engine = Engine.Indexed;
+  const b = new StringBytes(v);
+  if (b.n >= 0 && bytesAre(b.p, <usize>b.n, "linear")) r.engine = Engine.Linear;
+  else if (b.n >= 0 && bytesAre(b.p, <usize>b.n, "indexed")) r.engine = Engine.Indexed;
   else {
     r.engine = Engine.Other;
-    r.engineText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
+    r.engineText = b.text();
   }
-  if (tmp != 0) heap.free(tmp);
+  b.done();
   return true;
 }
 
@@ -433,23 +453,16 @@ function readEngine(r: PluginJson, s: Scanner): bool {
 function readChoice(r: PluginJson, s: Scanner, member: string, words: StaticArray<string>): i32 {
   const v = new JsonString();
   if (!s.string(v)) return -2;
-  let p = v.start;
-  let n = <isize>v.len;
-  let tmp: usize = 0;
-  if (v.escaped) {
-    tmp = heap.alloc(v.len);
-    n = jsonUnescape(v.start, v.len, tmp);
-    p = tmp;
-  }
+  const b = new StringBytes(v);
   let found: i32 = -1;
-  for (let i = 0; i < words.length && n >= 0; i++) {
-    if (bytesAre(p, <usize>n, unchecked(words[i]))) found = i;
+  for (let i = 0; i < words.length && b.n >= 0; i++) {
+    if (bytesAre(b.p, <usize>b.n, unchecked(words[i]))) found = i;
   }
   if (found < 0 && r.optionMember.length == 0) {
     r.optionMember = member;
-    r.optionText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
+    r.optionText = b.text();
   }
-  if (tmp != 0) heap.free(tmp);
+  b.done();
   return found;
 }
 
