@@ -5,6 +5,7 @@ import type { Diagnostic } from "../model/diagnostic.ts";
 import { printDiagnosticsGrouped } from "./report.ts";
 import { UsageError } from "./errors.ts";
 import { DEFAULT_ISTIO_VERSION, type IstioVersion, parseIstioVersion } from "../validate/istio-version.ts";
+import { COUNTER_MODES, LOG_LEVELS, type Observability } from "../pipeline/plugin-config.ts";
 
 export interface CliValues {
   output?: string;
@@ -28,6 +29,19 @@ export interface CliValues {
   quiet?: boolean;
   "istio-version"?: string;
   "policy-namespace"?: string;
+  sha256?: string;
+  variant?: string;
+  before?: string[];
+  after?: string[];
+  requests?: string[];
+  workload?: string;
+  "fail-on"?: string;
+  lcov?: string;
+  "fail-under"?: string;
+  workloads?: string[];
+  "policy-counters"?: string;
+  "decision-log"?: string;
+  "deny-header"?: boolean;
 }
 
 /** --istio-version X.Y (default: the newest supported release). */
@@ -36,6 +50,23 @@ export function istioVersionFromFlags(v: CliValues): IstioVersion {
   const r = parseIstioVersion(v["istio-version"]);
   if (typeof r === "string") throw new UsageError(r);
   return r;
+}
+
+/** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */
+export function observabilityFromFlags(v: CliValues): Observability {
+  const o: Observability = {};
+  const pc = v["policy-counters"];
+  if (pc !== undefined) {
+    if (!(COUNTER_MODES as readonly string[]).includes(pc)) throw new UsageError(`--policy-counters takes ${COUNTER_MODES.join(", ")}, not "${pc}"`);
+    o.policyCounters = pc as Observability["policyCounters"];
+  }
+  const dl = v["decision-log"];
+  if (dl !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(dl)) throw new UsageError(`--decision-log takes ${LOG_LEVELS.join(", ")}, not "${dl}"`);
+    o.decisionLog = dl as Observability["decisionLog"];
+  }
+  if (v["deny-header"]) o.denyHeader = true;
+  return o;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {

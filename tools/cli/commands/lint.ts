@@ -1,11 +1,13 @@
-// meshauthz lint PATH... [-o json] [-q] [--allow-empty] [--namespace NS] [--istio-version X.Y] [mesh options]
+// meshauthz lint PATH... [--workloads PATH...] [-o json] [-q] [--allow-empty] [--namespace NS] [--istio-version X.Y]
 // Runs the same validation path as compile (pipeline/policy-set.ts compileSources), so everything compile
-// rejects is reported here too, then the findings about surprising interactions (lint/findings.ts).
-import { lintPolicies } from "../../lint/findings.ts";
+// rejects is reported here too, then the findings about surprising interactions (lint/findings.ts) and,
+// with --workloads, about selectors and workloads (lint/workloads.ts).
+import { type Finding, lintPolicies } from "../../lint/findings.ts";
+import { lintWorkloads, loadWorkloads, type WorkloadFinding } from "../../lint/workloads.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
 import { emptySetProblem } from "../../pipeline/empty-set.ts";
 import { compileSources, hasErrors } from "../../pipeline/policy-set.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, istioVersionFromFlags, meshFromFlags, readStdin, wantsJson } from "../options.ts";
 import { type GroupedItem, diagnosticItem, writeGrouped } from "../report.ts";
 
@@ -20,26 +22,31 @@ export function lintCommand(paths: string[], v: CliValues): number {
   if (empty && !v["allow-empty"]) {
     diagnostics.push({ severity: "error", stage: "compile", code: "empty-policy-set", message: empty, path: "" });
   }
-  const findings = hasErrors(diagnostics) ? [] : lintPolicies(loaded.map((p) => p.policy), mesh);
+  const clean = !hasErrors(diagnostics);
+  const findings: Array<Finding | WorkloadFinding> = clean ? lintPolicies(loaded.map((p) => p.policy), mesh) : [];
+  if (v.workloads?.length) {
+    const w = loadWorkloads(v.workloads);
+    if (w.errors.length) throw new UserError(`--workloads: ${w.errors.join("\n")}`);
+    if (w.workloads.length === 0) throw new UserError(`--workloads: no Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod in ${v.workloads.join(", ")}`);
+    if (clean) findings.push(...lintWorkloads(loaded.map((p) => p.policy), w.workloads, mesh));
+  }
+  const byName = new Map(loaded.map((l) => [`${l.policy.metadata.namespace ?? "default"}/${l.policy.metadata.name}`, l]));
+  const locate = (f: Finding | WorkloadFinding) => ("location" in f && f.location) || byName.get(f.policy)?.locate(f.path);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
   if (json) {
     const summary: Record<string, number> = {};
     for (const d of diagnostics) summary[d.code ?? d.message] = (summary[d.code ?? d.message] ?? 0) + 1;
     for (const f of findings) summary[f.code] = (summary[f.code] ?? 0) + 1;
-    const located = findings.map((f) => {
-      const p = loaded.find((l) => `${l.policy.metadata.namespace ?? "default"}/${l.policy.metadata.name}` === f.policy);
-      return { ...f, location: p?.locate(f.path) };
-    });
+    const located = findings.map((f) => ({ ...f, location: locate(f) }));
     process.stdout.write(`${JSON.stringify({ diagnostics, findings: located, summary })}\n`);
   } else {
     const out = (line: string) => process.stdout.write(`${line}\n`);
     const err = (line: string) => process.stderr.write(`${line}\n`);
     for (const d of diagnostics) if (d.severity === "error") err(diagnosticItem(d).full);
     writeGrouped(diagnostics.filter((d) => d.severity !== "error").map(diagnosticItem), err, Boolean(v.quiet));
-    const byName = new Map(loaded.map((l) => [`${l.policy.metadata.namespace ?? "default"}/${l.policy.metadata.name}`, l]));
     const items: GroupedItem[] = findings.map((f) => {
-      const at = byName.get(f.policy)?.locate(f.path);
+      const at = locate(f);
       const where = at ? `${at.file}:${at.line}:${at.column}: ` : "";
       return {
         kind: f.code,
