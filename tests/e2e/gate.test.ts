@@ -176,8 +176,9 @@ describe("compile and package refuse what would allow everything", () => {
       assert.equal(r.status, 1, `${name}: ${r.stderr}`);
       assert.match(r.stderr, msg, name);
       assert.match(r.stderr, /allows every request; refusing to write it \(pass --allow-empty/, name);
-      const p = meshauthz(["package", ...args, "--url", "oci://r/m:1", "-o", out], input);
+      const p = meshauthz(["package", ...args, "--url", `oci://r/m@sha256:${"a".repeat(64)}`, "-o", out], input);
       assert.equal(p.status, 1, `package ${name}: ${p.stderr}`);
+      assert.match(p.stderr, /refusing to write it/, `package ${name}`);
     }
     const ok = meshauthz(["compile", "-", "-o", out, "--allow-empty"], "");
     assert.equal(ok.status, 0, ok.stderr);
@@ -193,7 +194,7 @@ describe("compile and package refuse what would allow everything", () => {
 
   test("CUSTOM policies: compile, lint and package warn with file:line that matching requests are denied", () => {
     const f = tempFile("custom.yaml", policy("ext", "").replace("spec:\n", "spec:\n  action: CUSTOM\n  provider: {name: opa}\n"));
-    for (const args of [["compile", f, "-o", tempFile("c.blob", "")], ["lint", f], ["package", f, "--url", "oci://r/m:1", "-o", tempFile("c.yaml", "")]]) {
+    for (const args of [["compile", f, "-o", tempFile("c.blob", "")], ["lint", f], ["package", f, "--url", `oci://r/m@sha256:${"a".repeat(64)}`, "-o", tempFile("c.yaml", "")]]) {
       const r = meshauthz(args);
       assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
       assert.match(r.stderr, /custom\.yaml:7:3: warning: default\/ext: spec\.action: CUSTOM is not enforced by meshauthz yet: every request that matches a rule of this policy is DENIED \(403\), where Istio would ask the ext_authz provider "opa"/, args[0]);
