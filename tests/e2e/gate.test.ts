@@ -94,6 +94,13 @@ cases:
     assert.match(bad.stderr, /cases\[0\]\.request\.jwt: is a string but not a compact JWT/);
   });
 
+  test("a bad inline policy in a case file is reported at its file:line:col", () => {
+    const text = caseFile("    method: GET").replace("spec: {rules: [{to: [{operation: {methods: [GET]}}]}]}", "spec: {rules: [{to: [{operation: {ports: [eighty]}}]}]}");
+    const r = meshauthz(["test", tempFile("inline-bad.yaml", text)]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /FAIL c1: policies rejected: .*inline-bad\.yaml:8:\d+: error: default\/allow-get: spec\.rules\[0\]\.to\[0\]\.operation\.ports\[0\]: bad port \(eighty\)/);
+  });
+
   test("merge keys in case files resolve: the merged request is complete", () => {
     const text = `
 cases:

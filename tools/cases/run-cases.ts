@@ -11,6 +11,8 @@ import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
 import type { StreamResult } from "../host/types.ts";
+import type { SourceLocation } from "../model/diagnostic.ts";
+import type { IstioVersion } from "../validate/istio-version.ts";
 
 export type CaseStatus = "pass" | "fail" | "skip";
 
@@ -38,6 +40,16 @@ export interface RunOptions {
   baseDir?: string;
   /** kubectl -n for policy files without metadata.namespace. */
   namespace?: string;
+  /** Source positions in the case file (ReadResult.locate), so that errors in inline policies have file:line:col. */
+  locate?: (path: string) => SourceLocation | undefined;
+  istioVersion?: IstioVersion;
+}
+
+/** `locate` for the policy at `prefix` (e.g. `cases[3].policies[0]`) of the case file. */
+function locateUnder(opts: RunOptions, prefix: string): ((path: string) => SourceLocation | undefined) | undefined {
+  const locate = opts.locate;
+  if (!locate) return undefined;
+  return (path: string) => locate(path === "" ? prefix : path.startsWith("[") ? prefix + path : `${prefix}.${path}`);
 }
 
 class PolicyFilesError extends Error {}
@@ -70,7 +82,7 @@ function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | 
   return null;
 }
 
-async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions): Promise<CaseResult> {
+async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions, index: number): Promise<CaseResult> {
   const expected = { decision: c.expected.decision, decided_by: c.expected.decided_by };
   let policies: AuthorizationPolicy[];
   try {
@@ -81,7 +93,8 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
-  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh));
+  const locates = c.policies ? c.policies.map((_, j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
+  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh), locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
@@ -116,8 +129,8 @@ function checkResponse(text: string, result: StreamResult | null): { problem?: s
   return {};
 }
 
-function runValidationCase(c: ValidationCase): CaseResult {
-  const diagnostics = validatePolicy(c.policy);
+function runValidationCase(c: ValidationCase, opts: RunOptions, index: number): CaseResult {
+  const diagnostics = validatePolicy(c.policy, { locate: locateUnder(opts, `validation_cases[${index}].policy`), istioVersion: opts.istioVersion });
   const errors = diagnostics.filter((d) => d.severity === "error");
   const warnings = diagnostics.filter((d) => d.severity === "warning");
   const actual = {
@@ -139,14 +152,14 @@ function runValidationCase(c: ValidationCase): CaseResult {
 
 export async function runCaseFile(file: CaseFile, opts: RunOptions): Promise<TestReport> {
   const results: CaseResult[] = [];
-  for (const c of file.cases ?? []) {
+  for (const [i, c] of (file.cases ?? []).entries()) {
     try {
-      results.push(await runDecisionCase(file, c, opts));
+      results.push(await runDecisionCase(file, c, opts, i));
     } catch (e) {
       results.push({ id: c.id, status: "fail", expected: c.expected, actual: null, reason: `error: ${(e as Error).message}` });
     }
   }
-  for (const c of file.validation_cases ?? []) results.push(runValidationCase(c));
+  for (const [i, c] of (file.validation_cases ?? []).entries()) results.push(runValidationCase(c, opts, i));
   const count = (s: CaseStatus) => results.filter((r) => r.status === s).length;
   return { total: results.length, passed: count("pass"), failed: count("fail"), skipped: count("skip"), results };
 }

@@ -6,7 +6,7 @@ import { runCaseFile } from "../../cases/run-cases.ts";
 import { loadPolicies } from "../../parse/index.ts";
 import { hasErrors } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
 function describeActual(actual: unknown): string {
   const a = actual as { decision?: string; status?: number; decided_by?: string; valid?: boolean } | null;
@@ -18,10 +18,12 @@ function describeActual(actual: unknown): string {
 export async function testCommand(positionals: string[], v: CliValues): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("test needs exactly one CASEFILE");
   let file;
+  let locate;
   try {
     const read = readCaseFileChecked(positionals[0]);
     for (const n of read.notes) process.stderr.write(`${n}\n`);
     file = read.value;
+    locate = read.locate;
   } catch (e) {
     if (e instanceof CaseFileError) throw new UserError(e.message);
     throw e;
@@ -33,7 +35,7 @@ export async function testCommand(positionals: string[], v: CliValues): Promise<
     if (hasErrors(loaded.diagnostics)) return 1;
     policies = loaded.policies.map((p) => p.policy);
   }
-  const report = await runCaseFile(file, { wasm: readFilterWasm(v.wasm), policies, baseDir: dirname(resolve(positionals[0])), namespace: v.namespace });
+  const report = await runCaseFile(file, { wasm: readFilterWasm(v.wasm), policies, baseDir: dirname(resolve(positionals[0])), namespace: v.namespace, locate, istioVersion: istioVersionFromFlags(v) });
   if (wantsJson(v)) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
