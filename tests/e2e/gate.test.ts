@@ -170,7 +170,7 @@ describe("compile and package refuse what would allow everything", () => {
       ["stdin", ["-"], "", /no YAML documents/],
       ["empty file", [tempFile("empty.yaml", "")], undefined, /no YAML documents/],
       ["comments only", [tempFile("comments.yaml", "# nothing\n---\n")], undefined, /no YAML documents/],
-      ["other kinds", [tempFile("deploy.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n")], undefined, /1 ServiceAccount \(not an AuthorizationPolicy \(.*deploy\.yaml:1:1\)\)/],
+      ["other kinds", [tempFile("deploy.yaml", "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a}\n")], undefined, /1 ServiceAccount \(not an AuthorizationPolicy; first at .*deploy\.yaml:1:1\)/],
       [
         "targetRefs only",
         [tempFile("gw.yaml", policy("gw").replace("  selector: {matchLabels: {app: backend}}\n", "  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: gw}]\n"))],
@@ -245,7 +245,7 @@ describe("policies without metadata.namespace (issue 9, class 6)", () => {
     const out = tempFile("ns.blob", "");
     const w = meshauthz(["compile", f, "-o", out]);
     assert.equal(w.status, 0, w.stderr);
-    assert.match(w.stderr, /no-ns\.yaml:3:1: warning: default\/nons: metadata\.namespace: document 0: metadata\.namespace is not set/);
+    assert.match(w.stderr, /no-ns\.yaml:3:1: warning: default\/nons: metadata\.namespace: metadata\.namespace is not set/);
     const req = tempFile("ns-req.yaml", "workload: {namespace: shop, labels: {app: backend}}\nrequest: {method: POST, path: /}\n");
     const inShop = meshauthz(["check", "--policies", f, "--namespace", "shop", "--request", req, "-o", "json"]);
     assert.equal(inShop.status, 0, inShop.stderr);

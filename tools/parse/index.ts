@@ -223,7 +223,7 @@ function loadText(rawText: string, file: string, result: LoadResult, opts: LoadO
     result.diagnostics.push(parseError(`YAML error${where}: ${err.message}`, at(err.offset)));
   }
   for (const w of parsed.warnings) {
-    result.diagnostics.push({ ...parseError(`YAML: ${w.message}`, at(w.offset)), severity: "warning" });
+    result.diagnostics.push({ ...parseError(`YAML: ${w.message}`, at(w.offset)), severity: "warning", code: "yaml-merge-override" });
   }
   for (const doc of parsed.documents) {
     if (doc.value === null || doc.value === undefined) continue; // empty document
@@ -334,8 +334,9 @@ function handleObject(
     const d: Diagnostic = {
       severity: "warning",
       stage: "parse",
+      code: "namespace-not-set",
       message:
-        `${docLabel}: metadata.namespace is not set: kubectl would put this policy in the namespace of its ` +
+        `metadata.namespace is not set: kubectl would put this policy in the namespace of its ` +
         `context (or -n); meshauthz assumes "${DEFAULT_NAMESPACE}". Set metadata.namespace, or pass --namespace NS`,
       path: "metadata.namespace",
       policy: `${DEFAULT_NAMESPACE}/${name ?? ""}`,

@@ -5,10 +5,11 @@ import type { SourceLocation } from "../model/diagnostic.ts";
 import type { LoadResult } from "../parse/index.ts";
 
 function at(loc: SourceLocation | undefined): string {
-  return loc ? ` (${loc.file}:${loc.line}:${loc.column})` : "";
+  return loc ? `; first at ${loc.file}:${loc.line}:${loc.column}` : "";
 }
 
-/** What was left out and why, e.g. "2 skipped: 1 Deployment (a.yaml:1:1), 1 with targetRefs (...)"; "" if nothing. */
+/** What was left out and why, e.g. "2 document(s) skipped: 1 Deployment (not an AuthorizationPolicy; first at
+ *  a.yaml:1:1), 1 AuthorizationPolicy with targetRef/targetRefs (...)"; "" if nothing. */
 export function skippedSummary(loaded: LoadResult): string {
   const parts: string[] = [];
   const kinds = new Map<string, { n: number; first?: SourceLocation }>();
