@@ -1,9 +1,9 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
-// members "policy" and "engine", and skips every other member whatever its type. Nesting is
+// members "policy", "engine" and "mode", and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
 // config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
 // place: the blob is written from the start of the text (config/base64.ts), and nothing the
-// scanner still needs lies behind its read position ("engine" is classified when it is read).
+// scanner still needs lies behind its read position ("engine" and "mode" are classified when read).
 import { Base64 } from "./base64";
 
 export const MAX_DEPTH: i32 = 32;
@@ -32,6 +32,14 @@ export namespace Engine {
   export const Other: i32 = -1;
 }
 
+export namespace Mode {
+  /** An HTTP filter (default). */
+  export const Http: i32 = 0;
+  /** A network filter (WasmPlugin type NETWORK): the TCP projection. */
+  export const Network: i32 = 1;
+  export const Other: i32 = -1;
+}
+
 export class PluginJson {
   error: JsonError = JsonError.None;
   /** Byte offset where the scan stopped on an error. */
@@ -48,6 +56,9 @@ export class PluginJson {
   engine: i32 = Engine.Indexed;
   /** The engine string (for the error message) when it is neither. */
   engineText: string = "";
+  modeFound: bool = false;
+  mode: i32 = Mode.Http;
+  modeText: string = "";
 }
 
 class Scanner {
@@ -338,15 +349,16 @@ function members(r: PluginJson, s: Scanner): bool {
     s.pos++;
     s.ws();
     const isPolicy = keyIs(key, "policy");
-    if (isPolicy || keyIs(key, "engine")) {
-      const seen = isPolicy ? r.policyFound : r.engineFound;
+    const isMode = !isPolicy && keyIs(key, "mode");
+    if (isPolicy || isMode || keyIs(key, "engine")) {
+      const seen = isPolicy ? r.policyFound : isMode ? r.modeFound : r.engineFound;
       if (seen || s.peek() != 34) {
         r.error = seen ? JsonError.DuplicateKey : JsonError.NotString;
-        r.member = isPolicy ? "policy" : "engine";
+        r.member = isPolicy ? "policy" : isMode ? "mode" : "engine";
         r.at = s.pos - s.base;
         return false;
       }
-      if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
+      if (!(isPolicy ? decodePolicy(r, s) : isMode ? readMode(r, s) : readEngine(r, s))) return failed(r, s);
     } else if (!s.skipValue(r)) {
       r.at = s.pos - s.base;
       return false;
@@ -378,6 +390,29 @@ function readEngine(r: PluginJson, s: Scanner): bool {
   else {
     r.engine = Engine.Other;
     r.engineText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
+  }
+  if (tmp != 0) heap.free(tmp);
+  return true;
+}
+
+/** The "mode" string at pos ("http" or "network"), classified now like "engine". */
+function readMode(r: PluginJson, s: Scanner): bool {
+  const v = new JsonString();
+  if (!s.string(v)) return false;
+  r.modeFound = true;
+  let p = v.start;
+  let n = <isize>v.len;
+  let tmp: usize = 0;
+  if (v.escaped) {
+    tmp = heap.alloc(v.len);
+    n = jsonUnescape(v.start, v.len, tmp);
+    p = tmp;
+  }
+  if (n >= 0 && bytesAre(p, <usize>n, "network")) r.mode = Mode.Network;
+  else if (n >= 0 && bytesAre(p, <usize>n, "http")) r.mode = Mode.Http;
+  else {
+    r.mode = Mode.Other;
+    r.modeText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
   }
   if (tmp != 0) heap.free(tmp);
   return true;

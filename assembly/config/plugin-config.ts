@@ -1,8 +1,9 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
-// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear"}.
+// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
+// "mode": "http" | "network"} (mode "network": a NETWORK WasmPlugin, decided per connection).
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
-import { Engine, JsonError, scanPluginJson } from "./json";
+import { Engine, JsonError, Mode, scanPluginJson } from "./json";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -18,6 +19,7 @@ export enum ConfigError {
   NoPolicy,
   BadBase64,
   BadEngine,
+  BadMode,
 }
 
 export class PluginConfig {
@@ -27,6 +29,8 @@ export class PluginConfig {
   blob: usize = 0;
   blobLen: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
+  /** Built for a network filter (the TCP projection). A raw blob configures an HTTP filter. */
+  network: bool = false;
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -54,6 +58,9 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (j.engine == Engine.Other) {
     r.error = ConfigError.BadEngine;
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
+  } else if (j.mode == Mode.Other) {
+    r.error = ConfigError.BadMode;
+    r.message = "pluginConfig: mode must be \"http\" or \"network\", got \"" + j.modeText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
     r.message = "pluginConfig: missing string member \"policy\"";
@@ -66,6 +73,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     return r;
   }
   r.engine = j.engine == Engine.Linear ? EngineKind.Linear : EngineKind.Indexed;
+  r.network = j.mode == Mode.Network;
   r.blobLen = j.policyLen;
   r.blob = heap.realloc(p, j.policyLen);
   return r;
