@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import { meshSettings } from "../../cases/case-file.ts";
 import { type Decision, readFilterWasm, startFilter } from "../../cases/filter-decision.ts";
 import type { CaseMeta, CaseRequest, Workload } from "../../model/case-file.ts";
-import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../../pipeline/plugin-config.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
@@ -66,7 +66,8 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
     if (!compiled.blob) return 1;
     blob = compiled.blob;
   }
-  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob), req.workload);
+  const mode = modeForRequest(req.request);
+  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob, undefined, mode), req.workload, mode === "network");
   const d = filter.decide(req.request);
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;
