@@ -25,6 +25,7 @@ Usage:
                     [--name N] [--namespace NS] [--selector key=value]...
       Compile policies into a ready-to-apply WasmPlugin manifest; with --oci-layout, also write
       the filter as an OCI image layout (Istio's compat variant) to push to your registry.
+      --network --tcp-ports P,...: also a NETWORK WasmPlugin enforcing TCP connections on those ports.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
@@ -63,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
       selector: { type: "string", multiple: true },
       tag: { type: "string" },
       "oci-layout": { type: "string" },
+      network: { type: "boolean" },
+      "tcp-ports": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -21,6 +21,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  network?: boolean;
+  "tcp-ports"?: string;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {

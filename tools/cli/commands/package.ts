@@ -3,6 +3,7 @@ import { writeFileSync } from "node:fs";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
 import { writeOciLayout } from "../../package/oci-layout.ts";
 import { wasmPluginManifest } from "../../package/wasmplugin.ts";
+import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError } from "../errors.ts";
 import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
@@ -20,6 +21,13 @@ function parseSelector(items: string[] | undefined): Record<string, string> {
 export function packageCommand(paths: string[], v: CliValues): number {
   if (paths.length === 0) throw new UsageError("package needs at least one PATH with policies");
   if (!v.url && !v["oci-layout"]) throw new UsageError("package needs --url (where Istio pulls the module) and/or --oci-layout DIR");
+  if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
+  let tcpPorts: number[] = [];
+  try {
+    if (v["tcp-ports"]) tcpPorts = parseTcpPorts(v["tcp-ports"]);
+  } catch (e) {
+    throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
+  }
   const result = compileSources(paths, meshFromFlags(v), readStdin);
   printDiagnostics(result.diagnostics);
   if (!result.blob) return 1;
@@ -30,13 +38,16 @@ export function packageCommand(paths: string[], v: CliValues): number {
     sha256 = image.wasmSha256;
     process.stderr.write(`meshauthz: OCI image layout in ${v["oci-layout"]} (tag ${tag}, manifest ${image.manifestDigest})\n`);
   }
-  const manifest = wasmPluginManifest(result.blob, {
+  const options = {
     name: v.name ?? "meshauthz",
     namespace: v.namespace ?? meshFromFlags(v).rootNamespace,
     url: v.url ?? "oci://REGISTRY/meshauthz:latest",
     sha256,
     selector: parseSelector(v.selector),
-  });
+  };
+  let manifest = wasmPluginManifest(result.blob, options);
+  // --network: a second WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts).
+  if (v.network) manifest += `---\n${networkPluginManifest(result.blob, options, tcpPorts)}`;
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);
   return 0;
