@@ -13,6 +13,8 @@ export class BlobVector {
     public strings: i32,
     public rootNamespace: string,
     public ruleIds: string[],
+    /** Rules dropped on TCP chains; -1: a format 1.0 blob without TCP tables. */
+    public tcpDropped: i32,
   ) {}
 }
 

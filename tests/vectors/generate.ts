@@ -25,6 +25,8 @@ const asLines = [
   "    public strings: i32,",
   "    public rootNamespace: string,",
   "    public ruleIds: string[],",
+  "    /** Rules dropped on TCP chains; -1: a format 1.0 blob without TCP tables. */",
+  "    public tcpDropped: i32,",
   "  ) {}",
   "}",
   "",
