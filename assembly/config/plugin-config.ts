@@ -1,9 +1,10 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
 // WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
+// "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool,
 // "mode": "http" | "network"} (mode "network": a NETWORK WasmPlugin, decided per connection).
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
-import { Engine, JsonError, Mode, scanPluginJson } from "./json";
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MODE_WORDS, scanPluginJson } from "./json";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -19,7 +20,14 @@ export enum ConfigError {
   NoPolicy,
   BadBase64,
   BadEngine,
-  BadMode,
+  BadOption,
+}
+
+/** Per-policy counters (docs/filter-io.md): none, one pair per policy, one pair per rule. */
+export enum CounterMode {
+  Off = 0,
+  Policy = 1,
+  Rule = 2,
 }
 
 export class PluginConfig {
@@ -29,6 +37,11 @@ export class PluginConfig {
   blob: usize = 0;
   blobLen: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
+  counters: CounterMode = CounterMode.Off;
+  /** proxy_log level (0 trace .. 5 critical) of the per-request decision line; -1 = off. */
+  decisionLog: i32 = -1;
+  /** Add x-meshauthz-denied-by (the deciding rule) to denials: it discloses policy names. */
+  denyHeader: bool = false;
   /** Built for a network filter (the TCP projection). A raw blob configures an HTTP filter. */
   network: bool = false;
 }
@@ -58,9 +71,10 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (j.engine == Engine.Other) {
     r.error = ConfigError.BadEngine;
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
-  } else if (j.mode == Mode.Other) {
-    r.error = ConfigError.BadMode;
-    r.message = "pluginConfig: mode must be \"http\" or \"network\", got \"" + j.modeText + "\"";
+  } else if (j.optionMember.length > 0) {
+    r.error = ConfigError.BadOption;
+    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : j.optionMember == "mode" ? MODE_WORDS : LOG_WORDS;
+    r.message = "pluginConfig: " + j.optionMember + " must be one of " + words.join(", ") + ", got \"" + j.optionText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
     r.message = "pluginConfig: missing string member \"policy\"";
@@ -73,7 +87,10 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     return r;
   }
   r.engine = j.engine == Engine.Linear ? EngineKind.Linear : EngineKind.Indexed;
-  r.network = j.mode == Mode.Network;
+  r.counters = <CounterMode>j.counters;
+  r.decisionLog = j.decisionLog - 1;
+  r.denyHeader = j.denyHeader;
+  r.network = j.mode == 1;
   r.blobLen = j.policyLen;
   r.blob = heap.realloc(p, j.policyLen);
   return r;
@@ -89,6 +106,8 @@ function jsonErrorText(e: JsonError, member: string): string {
       return "duplicate member \"" + member + "\"";
     case JsonError.NotString:
       return "member \"" + member + "\" is not a string";
+    case JsonError.NotBool:
+      return "member \"" + member + "\" is not true or false";
     default:
       return "invalid JSON";
   }

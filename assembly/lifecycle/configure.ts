@@ -12,6 +12,7 @@ import { DecodeError } from "../decode/errors";
 import { Plugin, buildPlugin } from "../decide/plugin";
 import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
+import { buildPolicyCounters } from "../report/policy-counters";
 import { bytesToString } from "../bytes/range";
 
 /** How often pending counts are added to Envoy's counters. */
@@ -36,9 +37,15 @@ export function configureFrom(p: usize, n: usize): Plugin {
     f.network = cfg.network;
     return f;
   }
-  const built = buildPlugin(t, w, cfg.engine, cfg.network);
-  built.network = cfg.network;
-  return built;
+  const plugin = buildPlugin(t, w, cfg.engine, cfg.network);
+  plugin.network = cfg.network;
+  const rt = plugin.rt;
+  if (rt !== null) {
+    rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters, cfg.network);
+    rt.decisionLog = cfg.decisionLog;
+    rt.denyHeader = cfg.denyHeader;
+  }
+  return plugin;
 }
 
 export function configure(size: u32): Plugin {

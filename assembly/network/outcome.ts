@@ -9,6 +9,9 @@ import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countTcpDecision, countTcpInvalid } from "../report/counters";
+import { PolicyCounters } from "../report/policy-counters";
+import { log } from "../abi/log";
+import { bytesToString } from "../bytes/range";
 
 const POLICY = lit("meshauthz.policy");
 const AUDIT = lit("meshauthz.audit");
@@ -41,6 +44,12 @@ function close(d: usize, dl: usize): bool {
 /** Applies the decision; returns whether the connection may proceed. */
 export function applyConnectionDecision(p: Runtime, d: Decision): bool {
   countTcpDecision(d);
+  if (p.policyCounters != 0 && d.rule >= 0) {
+    const c = changetype<PolicyCounters>(p.policyCounters);
+    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
+    else c.denied(<u32>d.rule);
+  }
+  if (p.decisionLog >= 0) logConnection(p, d);
   if (d.audit) put(AUDIT, TRUE_);
   if (d.shadowDenyRan) {
     put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
@@ -60,6 +69,15 @@ export function applyConnectionDecision(p: Runtime, d: Decision): bool {
   }
   if (d.rule >= 0) return close(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
   return close(litPtr(DETAILS_NONE), litLen(DETAILS_NONE));
+}
+
+/** pluginConfig "decisionLog": one line per connection (there is no method or path at L4). */
+function logConnection(p: Runtime, d: Decision): void {
+  const allowed = d.verdict == Verdict.Allow;
+  let by: string;
+  if (d.rule >= 0) by = "by " + bytesToString(p.idPtr(<u32>d.rule), p.idLen(<u32>d.rule));
+  else by = allowed ? "(no ALLOW policy applies)" : "(no ALLOW rule matched)";
+  log(<u32>p.decisionLog, "meshauthz: " + (allowed ? "ALLOW" : "DENY") + " connection " + by);
 }
 
 /** A connection under an untrusted configuration is closed. */

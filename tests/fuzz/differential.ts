@@ -148,7 +148,7 @@ export async function runScenario(wasm: Uint8Array, sc: Scenario, stats: Stats, 
   if (count) stats.scenarios++;
   if (count && sc.engine === "linear") stats.linear_scenarios++;
   const config = pluginConfigJson(compiled.blob, sc.engine);
-  const networkConfig = pluginConfigJson(compiled.blob, sc.engine, "network");
+  const networkConfig = pluginConfigJson(compiled.blob, sc.engine, { mode: "network" });
   // One sidecar per workload and mode: the HTTP filter and the network filter (a TCP request).
   const filters = new Map<string, FilterUnderTest>();
   const out: Mismatch[] = [];

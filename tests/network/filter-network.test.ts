@@ -40,7 +40,7 @@ function connection(over: Partial<ConnectionSpec> = {}): ConnectionSpec {
 const allowApp = policy("allow-app", { action: "ALLOW", rules: [{ from: [{ source: { principals: ["cluster.local/ns/foo/sa/app"] } }], to: [{ operation: { ports: ["5432"] } }] }] });
 
 test("an allowed connection is decided once, on its first bytes, with the peer's certificate", async () => {
-  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, { mode: "network" }));
   const r = host.connect(connection({ upstreamData: ["ok"] }));
   assert.equal(r.allowed, true);
   assert.equal(r.bytesToUpstream, 3);
@@ -53,7 +53,7 @@ test("an allowed connection is decided once, on its first bytes, with the peer's
 });
 
 test("a denied connection is closed on its first bytes; nothing reaches the upstream; tcp.rbac.denied", async () => {
-  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, { mode: "network" }));
   const r = host.connect(connection({ tls: { uriSans: ["spiffe://cluster.local/ns/bar/sa/x"], sni: "" } }));
   assert.equal(r.allowed, false);
   assert.equal(r.closedBy, "plugin");
@@ -74,7 +74,7 @@ test("a denied connection is closed on its first bytes; nothing reaches the upst
 
 test("plaintext: a DENY on notPrincipals ['*'] closes the connection with its policy id", async () => {
   const deny = policy("deny-plain", { action: "DENY", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] });
-  const host = await hostFor(pluginConfigJson(blobOf(deny), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(deny), undefined, { mode: "network" }));
   const r = host.connect(connection({ tls: null }));
   assert.equal(r.allowed, false);
   assert.equal(r.filterState["meshauthz.termination_details"], "rbac_access_denied_matched_policy[ns[foo]-policy[deny-plain]-rule[0]]");
@@ -83,14 +83,14 @@ test("plaintext: a DENY on notPrincipals ['*'] closes the connection with its po
 
 test("ipBlocks are exact on a connection: source.address is the peer (no X-Forwarded-For at L4)", async () => {
   const allowIp = policy("allow-ip", { action: "ALLOW", rules: [{ from: [{ source: { ipBlocks: ["10.1.0.0/16"] } }] }] });
-  const host = await hostFor(pluginConfigJson(blobOf(allowIp), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(allowIp), undefined, { mode: "network" }));
   assert.equal(host.connect(connection()).allowed, true);
   assert.equal(host.connect(connection({ downstreamRemote: "10.9.0.7:41000" })).allowed, false);
 });
 
 test("dry-run on TCP counts tcp.rbac.istio_dry_run_deny_shadow_denied and decides nothing", async () => {
   const dry = policy("dry", { action: "DENY", rules: [{ to: [{ operation: { methods: ["GET"] } }] }] }, { "istio.io/dry-run": "true" });
-  const host = await hostFor(pluginConfigJson(blobOf(dry), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(dry), undefined, { mode: "network" }));
   const r = host.connect(connection());
   assert.equal(r.allowed, true);
   assert.equal(r.filterState["meshauthz.shadow_deny"], "denied", "the HTTP-only field is left out: the DENY rule matches every connection");
@@ -106,7 +106,7 @@ test("an HTTP-mode configuration run as a network filter closes every connection
 });
 
 test("a network-mode configuration denies HTTP requests (403 meshauthz_invalid_config)", async () => {
-  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, "network"));
+  const host = await hostFor(pluginConfigJson(blobOf(allowApp), undefined, { mode: "network" }));
   const r = host.request(streamForRequest({ method: "GET", path: "/", source_principal: "spiffe://cluster.local/ns/foo/sa/app" }));
   assert.equal(r.status, 403);
   assert.equal(r.details, "meshauthz_invalid_config");
@@ -130,7 +130,7 @@ test("a format 1.0 blob (no TCP tables) in network mode closes every connection,
   ov.setUint32(12, crc32(old.subarray(16)), true);
   const http = await hostFor(pluginConfigJson(old));
   assert.equal(http.request(streamForRequest({ method: "GET", path: "/", source_principal: "spiffe://cluster.local/ns/foo/sa/app", destination_port: 5432 })).forwarded, true, "HTTP still decodes 1.0");
-  const host = await hostFor(pluginConfigJson(old, undefined, "network"));
+  const host = await hostFor(pluginConfigJson(old, undefined, { mode: "network" }));
   assert.equal(host.connect(connection()).allowed, false);
   assert.ok(host.logs.some((l) => l.level === 5 && l.message.includes("no TCP tables")));
 });
@@ -139,5 +139,5 @@ test("an unknown mode is a configuration error", async () => {
   const text = JSON.stringify({ policy: Buffer.from(blobOf(allowApp)).toString("base64"), mode: "udp" });
   const host = await hostFor(text);
   assert.equal(host.connect(connection()).allowed, false);
-  assert.ok(host.logs.some((l) => l.level === 5 && l.message.includes('mode must be "http" or "network"')));
+  assert.ok(host.logs.some((l) => l.level === 5 && l.message.includes("mode must be one of http, network")));
 });

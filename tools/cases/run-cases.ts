@@ -82,7 +82,7 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   // A TCP case goes through the filter as a network filter (a NETWORK WasmPlugin's config).
   const mode = modeForRequest(c.request);
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, mode), c.workload, mode === "network");
+  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network");
   const d = filter.decide(c.request);
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];

@@ -37,7 +37,7 @@ export function networkPluginManifest(blob: Uint8Array, o: WasmPluginOptions, tc
     failStrategy: o.failStrategy ?? "FAIL_CLOSE",
     // Inbound connections to the TCP ports only (see the header comment).
     match: [{ mode: "SERVER", ports: tcpPorts.map((number) => ({ number })) }],
-    pluginConfig: pluginConfigFor(blob, undefined, "network"),
+    pluginConfig: pluginConfigFor(blob, undefined, { mode: "network" }),
   });
   const doc = {
     apiVersion: "extensions.istio.io/v1alpha1",

@@ -67,7 +67,7 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
     blob = compiled.blob;
   }
   const mode = modeForRequest(req.request);
-  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob, undefined, mode), req.workload, mode === "network");
+  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob, undefined, { mode }), req.workload, mode === "network");
   const d = filter.decide(req.request);
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;
