@@ -41,3 +41,9 @@ export function pluginConfigJson(blob: Uint8Array, engine?: "indexed" | "linear"
 export function modeForRequest(request: { protocol?: string }): FilterMode {
   return request.protocol === "TCP" ? "network" : "http";
 }
+
+/** A pluginConfig JSON text for the given mode (the same policy and options). */
+export function withMode(configText: string, mode: FilterMode): string {
+  if (mode === "http") return configText;
+  return JSON.stringify({ ...(JSON.parse(configText) as object), mode: "network" });
+}
