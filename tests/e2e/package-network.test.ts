@@ -47,7 +47,7 @@ function specSchema(): any {
 }
 
 test("package --network emits the NETWORK WasmPlugin for the TCP ports, valid against the CRD", async () => {
-  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", "oci://registry.example.com/meshauthz:0.1.0", "--network", "--tcp-ports", "9000,5432,9000"]);
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", `oci://registry.example.com/meshauthz@sha256:${"ab".repeat(32)}`, "--network", "--tcp-ports", "9000,5432,9000"]);
   assert.equal(r.status, 0, r.stderr);
   const docs = yaml.loadAll(r.stdout) as any[];
   assert.equal(docs.length, 2);
@@ -59,6 +59,8 @@ test("package --network emits the NETWORK WasmPlugin for the TCP ports, valid ag
   assert.deepEqual(net.spec.match, [{ mode: "SERVER", ports: [{ number: 5432 }, { number: 9000 }] }]);
   assert.equal(net.spec.pluginConfig.mode, "network");
   assert.equal(net.spec.pluginConfig.policy, http.spec.pluginConfig.policy);
+  assert.equal(net.spec.url, http.spec.url, "both plugins pull the same pinned module");
+  assert.equal(net.spec.sha256, http.spec.sha256);
   const schema = specSchema();
   for (const d of docs) assert.deepEqual(validate(d.spec, schema), [], d.metadata.name);
   assert.ok(validate({ ...net.spec, type: "TCP" }, schema).length > 0, "the validator sees a bad type");

@@ -22,6 +22,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  sha256?: string;
+  variant?: string;
   before?: string[];
   after?: string[];
   requests?: string[];
