@@ -4,13 +4,13 @@ import type { CaseFile, DecisionCase, ValidationCase } from "../model/case-file.
 import type { AuthorizationPolicy } from "../model/policy.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { compilePolicyObjects, hasErrors } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { resolve } from "node:path";
 import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
-import type { StreamResult } from "../host/types.ts";
+import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { SourceLocation } from "../model/diagnostic.ts";
 import type { IstioVersion } from "../validate/istio-version.ts";
 
@@ -73,9 +73,6 @@ function decidedBy(d: Decision): string {
 }
 
 function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | null {
-  if (c.request.protocol === "TCP") {
-    return "TCP connections are enforced by Envoy network filters; meshauthz is an HTTP filter and does not evaluate TCP yet";
-  }
   if (policies.some((p) => p.spec?.action === "CUSTOM")) {
     return "CUSTOM (ext_authz) policies are not evaluated by meshauthz yet";
   }
@@ -99,9 +96,11 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
   }
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload);
+  // A TCP case goes through the filter as a network filter (a NETWORK WasmPlugin's config).
+  const mode = modeForRequest(c.request);
+  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network");
   const d = filter.decide(c.request);
-  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult) : null;
+  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult, filter.lastConnection) : null;
   if (response?.unchecked) return { id: c.id, status: "skip", expected, actual: null, reason: response.unchecked };
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];
@@ -115,12 +114,26 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
 }
 
 /**
- * `expected.response` as the corpus writes it: "HTTP 403, body 'RBAC: access denied', details <details>".
- * Any other form cannot be checked by this HTTP harness: the case is a skip, never a silent pass.
+ * `expected.response` as the corpus writes it: "HTTP 403, body 'RBAC: access denied', details <details>", or
+ * for a connection "connection closed (<termination details>)". Any other form cannot be checked: the case
+ * is a skip, never a silent pass.
  */
-function checkResponse(text: string, result: StreamResult | null): { problem?: string; unchecked?: string } {
+function checkResponse(text: string, result: StreamResult | null, conn: ConnectionResult | null): { problem?: string; unchecked?: string } {
+  const closed = /^connection closed \((\S+)\)$/.exec(text);
+  if (closed && conn) {
+    const details = conn.filterState["meshauthz.termination_details"] ?? "";
+    if (conn.allowed || details !== closed[1]) {
+      return { problem: `connection ${conn.allowed ? "allowed" : `closed (${details})`}; expected ${text}` };
+    }
+    return {};
+  }
   const m = /^HTTP (\d{3}), body '(.*)', details (\S+)$/.exec(text);
-  if (!m || !result) return { unchecked: `expected.response ${JSON.stringify(text)} is not a form meshauthz can check ("HTTP <status>, body '<body>', details <details>")` };
+  if (!m || !result) {
+    return {
+      unchecked: `expected.response ${JSON.stringify(text)} is not a form meshauthz can check for this request ` +
+        `("HTTP <status>, body '<body>', details <details>" or, for TCP, "connection closed (<details>)")`,
+    };
+  }
   const [, status, body, details] = m;
   const got = { status: String(result.status), body: result.localReply?.body ?? "", details: result.details };
   if (got.status !== status || got.body !== body || got.details !== details) {

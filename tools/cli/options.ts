@@ -42,6 +42,8 @@ export interface CliValues {
   "policy-counters"?: string;
   "decision-log"?: string;
   "deny-header"?: boolean;
+  network?: boolean;
+  "tcp-ports"?: string;
 }
 
 /** --istio-version X.Y (default: the newest supported release). */

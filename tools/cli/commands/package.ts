@@ -5,6 +5,7 @@ import { readFilterWasm, WasmMissingError } from "../../cases/filter-decision.ts
 import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
 import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
 import { wasmPluginManifest } from "../../package/wasmplugin.ts";
+import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
@@ -51,6 +52,13 @@ export function packageCommand(paths: string[], v: CliValues): number {
   if (!v.url) {
     throw new UsageError("package needs --url: where Istio pulls the module (oci://REGISTRY/REPOSITORY:TAG with --oci-layout DIR, oci://...@sha256:DIGEST, https://..., file:///...)");
   }
+  if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
+  let tcpPorts: number[] = [];
+  try {
+    if (v["tcp-ports"]) tcpPorts = parseTcpPorts(v["tcp-ports"]);
+  } catch (e) {
+    throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
+  }
   // --namespace is the WasmPlugin's here; --policy-namespace is kubectl's -n for the policies.
   const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
   printDiagnostics(result.diagnostics, v.quiet);
@@ -61,13 +69,16 @@ export function packageCommand(paths: string[], v: CliValues): number {
     return 1;
   }
   const pin = pinnedModule(v);
-  const manifest = wasmPluginManifest(result.blob, {
+  const options = {
     name: v.name ?? "meshauthz",
     namespace: v.namespace ?? meshFromFlags(v).rootNamespace,
     url: pin.url,
     sha256: pin.sha256,
     selector: parseSelector(v.selector),
-  });
+  };
+  let manifest = wasmPluginManifest(result.blob, options);
+  // --network: a second WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts).
+  if (v.network) manifest += `---\n${networkPluginManifest(result.blob, options, tcpPorts)}`;
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);
   return 0;
