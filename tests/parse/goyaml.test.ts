@@ -67,6 +67,15 @@ describe("plain scalars as go-yaml v2 resolves them", () => {
     }
   });
 
+  test("case files may read !!binary as raw bytes (binaryAsBytes); kubectl's reading is a string", () => {
+    const r = parseYamlStream("a: !!binary /w==\nb: &b !!binary AAE=\nc: *b\n", { binaryAsBytes: true });
+    const v = r.documents[0].value as Record<string, Uint8Array>;
+    assert.deepEqual([...v.a], [0xff]);
+    assert.deepEqual([...v.c], [0, 1]);
+    assert.notEqual(v.b, v.c);
+    assert.equal((one("a: !!binary aGk=\n") as any).a, "hi");
+  });
+
   test("case files keep one-letter y/n as strings (letterBools: false), everything else as kubectl", () => {
     const r = parseYamlStream("a: n\nb: Y\nc: no\nd: 080\n", { letterBools: false });
     assert.deepEqual(r.documents[0].value, { a: "n", b: "Y", c: false, d: 80 });

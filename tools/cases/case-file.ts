@@ -41,7 +41,7 @@ export function readChecked<T>(path: string, text: string, spec: Spec, what: str
     const p = offset !== undefined && offset >= 0 ? lines.locate(offset) : { line: 1, column: 1 };
     return `${name}:${p.line}:${p.column}`;
   };
-  const parsed = parseYamlStream(body, { filename: name, letterBools: false });
+  const parsed = parseYamlStream(body, { filename: name, letterBools: false, binaryAsBytes: true });
   const problems = parsed.errors.map((e) => `${at(e.offset)}: error: YAML: ${e.message}`);
   const notes = parsed.warnings.map((w) => `${at(w.offset)}: warning: YAML: ${w.message}`);
   if (problems.length) throw new CaseFileError(problems.join("\n"));

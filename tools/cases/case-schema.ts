@@ -30,6 +30,7 @@ const err = (ctx: Ctx, path: string, message: string) => ctx.issues.push({ path,
 
 function typeName(v: unknown): string {
   if (v === null) return "null";
+  if (v instanceof Uint8Array) return "bytes (!!binary)";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "object") return "a mapping";
   if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
@@ -37,7 +38,7 @@ function typeName(v: unknown): string {
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
 const YAML_NOTE = " (YAML reads unquoted yes/no/on/off as booleans and digits as numbers: quote it)";

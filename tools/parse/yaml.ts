@@ -20,7 +20,7 @@
 
 import { YAMLException, EVENT_ID, getScalarValue, parseEvents } from "js-yaml";
 import type { Event } from "js-yaml";
-import { ScalarError, keyString, resolveScalar } from "./goyaml-scalar.ts";
+import { ScalarError, keyString, resolveScalar, shortTag } from "./goyaml-scalar.ts";
 
 export const DEFAULT_MAX_EXPANDED_NODES = 1_000_000;
 export const DEFAULT_MAX_DEPTH = 100;
@@ -62,6 +62,9 @@ export interface YamlOptions {
    * "n"): their reader passes false. Every other kubectl rule applies to both.
    */
   letterBools?: boolean;
+  /** `!!binary` as raw bytes (a Uint8Array) instead of go-yaml's string: case files, which may carry bytes
+   *  that are not UTF-8 (header values, SNI); kubectl's reading (a string) stays the default. */
+  binaryAsBytes?: boolean;
   maxExpandedNodes?: number;
   maxDepth?: number;
 }
@@ -108,6 +111,7 @@ function setKey(obj: Record<string, unknown>, key: string, value: unknown): void
 /** Deep copy: an alias is decoded afresh each time in go-yaml, so no two places share one object. */
 function clone(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(clone);
+  if (v instanceof Uint8Array) return v.slice();
   if (isPlainMap(v)) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v)) setKey(out, k, clone(v[k]));
@@ -130,6 +134,7 @@ class DocumentBuilder {
     private readonly warn: (message: string, offset: number) => void,
     private readonly where: (offset: number) => string,
     private readonly letterBools: boolean,
+    private readonly binaryAsBytes: boolean,
     /** Offset of `source` (one chunk of the stream) in the whole text. */
     private readonly base: number,
   ) {
@@ -203,6 +208,13 @@ class DocumentBuilder {
   private scalar(e: Event & { type: typeof EVENT_ID.SCALAR }, offset: number): unknown {
     const text = getScalarValue(this.source, e);
     if (e.tagStart < 0 && (e.style !== SCALAR_PLAIN || (text.length > 0 && !MAY_RESOLVE[text.charCodeAt(0)]))) return text;
+    if (this.binaryAsBytes && shortTag(this.tagOf(e)) === "!!binary") {
+      const clean = text.replace(/[\r\n ]/g, "");
+      if (!/^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(clean)) {
+        throw new BuildError("!!binary value contains invalid base64 data", offset);
+      }
+      return new Uint8Array(Buffer.from(clean, "base64"));
+    }
     try {
       return resolveScalar(text, e.style === SCALAR_PLAIN, this.tagOf(e), this.letterBools).value;
     } catch (err) {
@@ -453,6 +465,7 @@ export function parseYamlStream(source: string, opts: YamlOptions = {}): YamlStr
         (message, offset) => warnings.push({ message, offset, documentIndex: index }),
         where,
         opts.letterBools ?? true,
+        opts.binaryAsBytes ?? false,
         base,
       );
       try {
