@@ -179,7 +179,7 @@ const MESH: Spec = {
     root_namespace: str(),
     trust_domain: str(),
     trust_domain_aliases: { kind: "list", of: str() },
-    path_normalization: str({ oneOf: ["NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] }),
+    path_normalization: str({ oneOf: ["DEFAULT", "NONE", "BASE", "MERGE_SLASHES", "DECODE_AND_MERGE_SLASHES"] }),
   },
 };
 
