@@ -25,10 +25,17 @@ export interface ReadResult<T> {
 }
 
 function readText(path: string, readStdin?: () => string): string {
+  if (path === "-" && readStdin) return readStdin();
+  let bytes: Buffer;
   try {
-    return path === "-" && readStdin ? readStdin() : readFileSync(path === "-" ? 0 : path, "utf8");
+    bytes = readFileSync(path === "-" ? 0 : path);
   } catch (e) {
     throw new CaseFileError(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CaseFileError(`${path}:1:1: error: the file is not valid UTF-8`);
   }
 }
 
