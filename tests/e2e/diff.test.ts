@@ -146,3 +146,52 @@ test("a log without a workload is a clear error", () => {
   assert.match(r.stderr, /nowl\.log:1: which workload wrote this log\? Pass --workload/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
 });
+
+test("a log line cut mid-way (rotation, a copy while Envoy writes) is skipped and counted; the other lines are replayed", () => {
+  const { before, after } = seedSets();
+  const full = istioJsonLine({});
+  const log = tempFile("cut.log", `${full}\n${istioJsonLine({ method: "POST" })}\n${full.slice(0, 80)}`);
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.requests, 2);
+  assert.equal(report.skippedLines, 1);
+  assert.equal(report.skipped[0].origin, `${log}:3`);
+  assert.match(report.skipped[0].reason, /^not valid JSON/);
+  const text = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend"]);
+  assert.match(text.stdout, /1 log line\(s\) skipped \(first .*cut\.log:3: not valid JSON/);
+});
+
+test("a diff that replays no request fails (a gate that compared nothing must not pass) unless --allow-empty", () => {
+  const { before, after } = seedSets();
+  const outbound = tempFile("outbound.log", `${istioJsonLine({ upstream_cluster: "outbound|80||x.default.svc.cluster.local" })}\n`);
+  const noCases = tempFile("no-cases.yaml", "cases: []\n");
+  for (const requests of [outbound, noCases]) {
+    const args = ["diff", "--before", before, "--after", after, "--requests", requests, "--workload", "default/app=backend", "--fail-on", "any"];
+    const r = meshauthz(args);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /diff replayed no request.*nothing was compared \(--allow-empty accepts this\)/);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    assert.equal(meshauthz([...args, "--allow-empty"]).status, 0);
+  }
+});
+
+test("a jwt_payload that is JSON but not an object is an error naming the line", () => {
+  const { before, after } = seedSets();
+  const log = tempFile("jwt5.log", `${istioJsonLine({ jwt_payload: "5" })}\n`);
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /jwt5\.log:1: jwt_payload is not a JSON object/);
+});
+
+test("a long log is read as it is replayed: 300,000 lines, no stack overflow, every line accounted for", async () => {
+  const { loadRequests } = await import("../../tools/requests/sources.ts");
+  const lines = 300_000;
+  const log = tempFile("long.log", `${'{"method":"GET","path":"/"}\n'.repeat(lines - 1)}{"method":"GET"}`);
+  const set = loadRequests([log], { namespace: "default", labels: { app: "backend" } });
+  let n = 0;
+  for (const r of set.requests) if (r.request.path === "/") n++;
+  assert.equal(n, lines - 1);
+  assert.equal(set.skipped.total, 1);
+  assert.equal(set.skipped.first[0]!.origin, `${log}:${lines}`);
+});

@@ -25,10 +25,11 @@ Usage:
       that match no workload, workloads left open or denied everything, namespaces without workloads.
 
   meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS[/k=v,...]]
-                 [-o json] [--fail-on allow-to-deny|deny-to-allow|any]
+                 [-o json] [--fail-on allow-to-deny|deny-to-allow|any] [--allow-empty]
       Replay requests (case files, request files, Istio/Envoy access logs) through the filter
       with both policy sets and report the decisions that change, grouped by deciding rule.
       A change that depends on what a log did not record is "possible", never "certain".
+      Replaying no request at all exits 1 unless --allow-empty.
   meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
       Which rules the case files exercise, which they never match, which never decide.
 

@@ -42,6 +42,8 @@ export interface DiffReport {
   unchanged: number;
   /** Unchanged under every assumption tried, but depending on what the source did not record. */
   unchangedUncertain: number;
+  /** Log lines that are not inbound HTTP requests: all counted, the first 100 listed. */
+  skippedLines: number;
   skipped: Array<{ origin: string; reason: string }>;
   groups: DiffGroup[];
 }
@@ -51,8 +53,10 @@ export interface DiffInput {
   before: { blob: Uint8Array; policies: AuthorizationPolicy[] };
   after: { blob: Uint8Array; policies: AuthorizationPolicy[] };
   mesh: MeshSettings;
-  requests: LoggedRequest[];
-  skipped?: Array<{ origin: string; reason: string }>;
+  /** Iterated once, as read (a log is never held in memory whole). */
+  requests: Iterable<LoggedRequest>;
+  /** Filled while `requests` is iterated. */
+  skipped?: { total: number; first: Array<{ origin: string; reason: string }> };
   /** Examples kept per group. */
   examples?: number;
 }
@@ -92,12 +96,19 @@ export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
   const after = new Sidecars(input.wasm, pluginConfigJson(input.after.blob));
   const maxExamples = input.examples ?? 3;
   const groups = new Map<string, DiffGroup>();
-  const report: DiffReport = { requests: input.requests.length, changed: 0, certain: 0, possible: 0, unchanged: 0, unchangedUncertain: 0, skipped: input.skipped ?? [], groups: [] };
+  const report: DiffReport = { requests: 0, changed: 0, certain: 0, possible: 0, unchanged: 0, unchangedUncertain: 0, skippedLines: 0, skipped: [], groups: [] };
+  // The rules near a namespace, once per namespace (not per request: logs are long).
+  const near = new Map<string, ReturnType<typeof rulesNear>>();
 
   for (const r of input.requests) {
+    report.requests++;
     const fb = await before.get(r.workload, modeForRequest(r.request));
     const fa = await after.get(r.workload, modeForRequest(r.request));
-    const rules = [...rulesNear(input.before.policies, r.workload.namespace, input.mesh), ...rulesNear(input.after.policies, r.workload.namespace, input.mesh)];
+    let rules = near.get(r.workload.namespace);
+    if (!rules) {
+      rules = [...rulesNear(input.before.policies, r.workload.namespace, input.mesh), ...rulesNear(input.after.policies, r.workload.namespace, input.mesh)];
+      near.set(r.workload.namespace, rules);
+    }
     const reads = readsUnknown(rules, r.unknown);
     const tries: Array<Assumption | null> = reads.size === 0 ? [null] : assumptions(rules, input.mesh, r.unknown, reads);
     let found: { b: Side; a: Side; assumption: Assumption | null } | null = null;
@@ -133,8 +144,16 @@ export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
       g.examples.push(ex);
     }
   }
+  report.skippedLines = input.skipped?.total ?? 0;
+  report.skipped = input.skipped?.first ?? [];
   report.groups = [...groups.values()].sort((x, y) => (x.certainty === y.certainty ? y.count - x.count : x.certainty === "certain" ? -1 : 1));
   return report;
+}
+
+/** Why log lines were skipped: the first one (-o json lists the first 100). */
+function skippedReasons(r: DiffReport): string {
+  const first = r.skipped[0];
+  return first ? `first ${first.origin}: ${first.reason}` : "";
 }
 
 function sideText(s: Side): string {
@@ -147,7 +166,7 @@ export function describeDiff(r: DiffReport): string {
   const lines = [
     `${r.requests} request(s): ${r.changed} decision change(s) (${r.certain} certain, ${r.possible} possible), ${r.unchanged} unchanged` +
       (r.unchangedUncertain ? ` (${r.unchangedUncertain} of them depend on attributes the source did not record)` : "") +
-      (r.skipped.length ? `, ${r.skipped.length} log line(s) skipped` : ""),
+      (r.skippedLines ? `, ${r.skippedLines} log line(s) skipped (${skippedReasons(r)})` : ""),
   ];
   for (const g of r.groups) {
     lines.push("");

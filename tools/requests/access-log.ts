@@ -210,11 +210,14 @@ function toRequest(f: LogFields, origin: string, fallback: Workload | undefined)
     if (absent(j)) request.jwt = null;
     else if (typeof j === "object" && !Array.isArray(j)) request.jwt = j as Record<string, unknown>;
     else {
+      let parsed: unknown;
       try {
-        request.jwt = JSON.parse(String(j)) as Record<string, unknown>;
+        parsed = JSON.parse(String(j));
       } catch {
-        throw new AccessLogError(`${origin}: jwt_payload is not a JSON object`);
+        parsed = undefined;
       }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new AccessLogError(`${origin}: jwt_payload is not a JSON object`);
+      request.jwt = parsed as Record<string, unknown>;
     }
   } else {
     unknown.jwt = true;
@@ -222,33 +225,35 @@ function toRequest(f: LogFields, origin: string, fallback: Workload | undefined)
   return { origin, workload, request, unknown };
 }
 
+/** One log line: the request it records, or why it is skipped (a blank line: null). A line that
+ *  is not a request (not JSON, not an Envoy format, outbound, TCP) is skipped with its reason, as
+ *  a log cut mid-line (rotation, a copy while Envoy writes) ends with a partial line. */
+export function readAccessLogLine(raw: string, origin: string, workload: Workload | undefined): LoggedRequest | string | null {
+  const line = raw.trim();
+  if (line === "") return null;
+  let fields: LogFields | string;
+  if (line.startsWith("{")) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(line);
+    } catch (e) {
+      return `not valid JSON (${(e as Error).message})`;
+    }
+    fields = fromJson(obj as Record<string, unknown>);
+  } else {
+    fields = fromText(line);
+  }
+  return typeof fields === "string" ? fields : toRequest(fields, origin, workload);
+}
+
 /** Reads a whole log (JSON lines, Istio text or Envoy default text, mixed lines allowed). */
 export function readAccessLog(text: string, file: string, workload: Workload | undefined): AccessLogResult {
   const result: AccessLogResult = { requests: [], skipped: [] };
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
+  text.split(/\r?\n/).forEach((raw, i) => {
     const origin = `${file}:${i + 1}`;
-    if (line === "") return;
-    let fields: LogFields | string;
-    if (line.startsWith("{")) {
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch (e) {
-        throw new AccessLogError(`${origin}: not valid JSON: ${(e as Error).message}`);
-      }
-      fields = fromJson(obj as Record<string, unknown>);
-    } else {
-      fields = fromText(line);
-    }
-    if (typeof fields === "string") {
-      result.skipped.push({ origin, reason: fields });
-      return;
-    }
-    const r = toRequest(fields, origin, workload);
+    const r = readAccessLogLine(raw, origin, workload);
     if (typeof r === "string") result.skipped.push({ origin, reason: r });
-    else result.requests.push(r);
+    else if (r !== null) result.requests.push(r);
   });
   return result;
 }

@@ -1,4 +1,4 @@
-// meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS/k=v] [-o json] [--fail-on KIND]
+// meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS/k=v] [-o json] [--fail-on KIND] [--allow-empty]
 import { readFilterWasm } from "../../cases/filter-decision.ts";
 import { type Change, describeDiff, diffDecisions } from "../../diff/diff.ts";
 import { loadPolicies } from "../../parse/index.ts";
@@ -36,9 +36,18 @@ export async function diffCommand(positionals: string[], v: CliValues): Promise<
   const before = policySet(v.before, v, "--before");
   const after = policySet(v.after, v, "--after");
   if (!before || !after) return 1;
+  // Read as replayed: a log of any size in bounded memory.
   const { requests, skipped } = loadRequests(v.requests, v.workload ? parseWorkloadFlag(v.workload) : undefined);
   const report = await diffDecisions({ wasm: readFilterWasm(v.wasm), before, after, mesh: meshFromFlags(v), requests, skipped });
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${describeDiff(report)}\n`);
+  // A gate that compared nothing must not pass: every log line skipped, a case file without cases.
+  if (report.requests === 0 && !v["allow-empty"]) {
+    process.stderr.write(
+      `meshauthz: diff replayed no request${report.skippedLines ? ` (${report.skippedLines} log line(s) skipped, none an inbound HTTP request)` : ""}: ` +
+        "nothing was compared (--allow-empty accepts this)\n",
+    );
+    return 1;
+  }
   const failing = report.groups.filter((g) => failOn === "any" || g.change === failOn);
   return failOn !== undefined && failing.length > 0 ? 1 : 0;
 }
