@@ -101,3 +101,49 @@ test("cases that name their policy_files measure those policies", () => {
   // seed-allow-only lets the ALLOW rule decide; with deny-all-backend it never can.
   for (const rule of report.rules) assert.equal(rule.status, "decides", JSON.stringify(rule));
 });
+
+test("a DENY rule with HTTP fields that decides a TCP connection is covered (on TCP it loses those fields and matches)", () => {
+  const policies = tempFile(
+    "cov-tcp.yaml",
+    `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-get, namespace: foo}
+spec:
+  action: DENY
+  rules:
+  - to: [{operation: {methods: ["GET"], ports: ["5432"]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-get, namespace: foo}
+spec:
+  rules:
+  - to: [{operation: {methods: ["GET"]}}]
+`,
+  );
+  const cases = tempFile(
+    "cov-tcp-cases.yaml",
+    `cases:
+- id: conn
+  workload: {namespace: foo, labels: {app: db}}
+  request: {protocol: TCP, destination_port: 5432}
+  expected: {decision: DENY}
+`,
+  );
+  const r = meshauthz(["coverage", "--policies", policies, cases, "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const byId = Object.fromEntries(lastJsonLine(r.stdout).rules.map((x: { id: string }) => [x.id, x]));
+  assert.equal(byId["ns[foo]-policy[deny-get]-rule[0]"].status, "decides");
+  assert.equal(byId["ns[foo]-policy[deny-get]-rule[0]"].matched, 1);
+  // The ALLOW rule is dropped on TCP chains: it matches no connection.
+  assert.equal(byId["ns[foo]-policy[allow-get]-rule[0]"].status, "never-matched");
+});
+
+test("coverage with no rule to measure fails, even under --fail-under 100, unless --allow-empty", () => {
+  const notPolicies = join(REPO, "deploy/examples/seed/manifests/backend-deployment.yaml");
+  const cases = join(REPO, "deploy/examples/seed/seed-cases.yaml");
+  const r = meshauthz(["coverage", "--policies", notPolicies, cases, "--fail-under", "100"]);
+  assert.equal(r.status, 1, r.stdout);
+  assert.match(r.stderr, /has no AuthorizationPolicy rule to measure \(--allow-empty accepts this\)/);
+  assert.equal(meshauthz(["coverage", "--policies", notPolicies, cases, "--allow-empty"]).status, 0);
+});

@@ -30,8 +30,9 @@ Usage:
       with both policy sets and report the decisions that change, grouped by deciding rule.
       A change that depends on what a log did not record is "possible", never "certain".
       Replaying no request at all exits 1 unless --allow-empty.
-  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
+  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT] [--allow-empty]
       Which rules the case files exercise, which they never match, which never decide.
+      No rule to measure exits 1 unless --allow-empty.
 
   meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE]
                     [--oci-layout DIR [--tag T] [--variant compat|artifact]]

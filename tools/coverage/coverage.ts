@@ -52,14 +52,29 @@ function workloadKey(w: Workload): string {
   return JSON.stringify([w.namespace, Object.entries(w.labels ?? {}).sort()]);
 }
 
-/** A one-rule ALLOW probe in `policy`'s namespace and selector: allowed by the rule iff it matches. */
-function probePolicy(policy: AuthorizationPolicy, rule: unknown): AuthorizationPolicy {
+const PROBE = "meshauthz-coverage-probe";
+
+/** The probe's action: a rule matches what its action class matches. On a TCP chain an ALLOW rule
+ *  with HTTP-only fields is dropped, while a DENY, AUDIT or CUSTOM rule loses those fields and
+ *  matches more (docs/tcp.md), so a non-ALLOW rule is probed as DENY. */
+function probeAction(policy: AuthorizationPolicy): "ALLOW" | "DENY" {
+  const a = policy.spec?.action ?? "ALLOW";
+  return a === "ALLOW" ? "ALLOW" : "DENY";
+}
+
+/** A one-rule probe in `policy`'s namespace and selector: decided by the rule iff it matches. */
+function probePolicy(policy: AuthorizationPolicy, rule: unknown, action: "ALLOW" | "DENY" = "ALLOW"): AuthorizationPolicy {
   return {
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
-    metadata: { name: "meshauthz-coverage-probe", namespace: policy.metadata.namespace ?? "default" },
-    spec: { selector: policy.spec?.selector, action: "ALLOW", rules: [(rule ?? {}) as never] },
+    metadata: { name: PROBE, namespace: policy.metadata.namespace ?? "default" },
+    spec: { selector: policy.spec?.selector, action, rules: [(rule ?? {}) as never] },
   };
+}
+
+/** Whether the probe's one rule decided d. */
+function probeMatched(d: Decision, policy: AuthorizationPolicy, action: "ALLOW" | "DENY"): boolean {
+  return d.decision === action && d.policy === `ns[${policy.metadata.namespace ?? "default"}]-policy[${PROBE}]-rule[0]`;
 }
 
 function decides(d: Decision, r: { id: string; action: string; dryRun: boolean }): boolean {
@@ -97,10 +112,10 @@ export async function measureCoverage(
     return f;
   };
   const probeConfigs = new Map<string, string>();
-  const probe = (key: string, p: AuthorizationPolicy, rule: unknown): string => {
+  const probe = (key: string, p: AuthorizationPolicy, rule: unknown, action: "ALLOW" | "DENY" = "ALLOW"): string => {
     let c = probeConfigs.get(key);
     if (!c) {
-      const compiled = compilePolicyObjects([probePolicy(p, rule)], mesh);
+      const compiled = compilePolicyObjects([probePolicy(p, rule, action)], mesh);
       if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
       c = pluginConfigJson(compiled.blob);
       probeConfigs.set(key, c);
@@ -152,8 +167,9 @@ export async function measureCoverage(
       if (applies.decide(c.request).policy === null || p.spec?.targetRef || p.spec?.targetRefs?.length) continue;
       for (const [i, rule] of ruleList.entries()) {
         const cov = rules[r + i];
-        const f = await filter(`rule ${pi}.${i} ${wk}`, probe(`rule ${pi}.${i}`, p, rule), c.workload, modeForRequest(c.request));
-        if (f.decide(c.request).decision !== "ALLOW") continue;
+        const action = probeAction(p);
+        const f = await filter(`rule ${pi}.${i} ${wk}`, probe(`rule ${pi}.${i}`, p, rule, action), c.workload, modeForRequest(c.request));
+        if (!probeMatched(f.decide(c.request), p, action)) continue;
         cov.matched++;
         if (decides(d, cov)) cov.decided++;
         else if (d.policy && !cov.decidedInstead.includes(d.policy)) cov.decidedInstead.push(d.policy);

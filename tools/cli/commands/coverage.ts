@@ -1,4 +1,4 @@
-// meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
+// meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT] [--allow-empty]
 import { writeFileSync } from "node:fs";
 import { readCaseFile } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
@@ -52,6 +52,11 @@ export async function coverageCommand(positionals: string[], v: CliValues): Prom
   const report = await measureCoverage(readFilterWasm(v.wasm), loaded.policies, cases, mesh);
   if (v.lcov) writeFileSync(v.lcov, coverageLcov(report));
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${describeCoverage(report)}\n`);
+  // No rule to measure (a wrong --policies path, a folder of Deployments): 0 of 0 is not 100%.
+  if (report.rules.length === 0 && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: --policies ${v.policies.join(" ")} has no AuthorizationPolicy rule to measure (--allow-empty accepts this)\n`);
+    return 1;
+  }
   if (failUnder !== undefined) {
     const n = report.rules.length;
     const pct = n ? (100 * report.rules.filter((r) => r.matched > 0).length) / n : 100;
