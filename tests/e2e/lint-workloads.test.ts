@@ -80,3 +80,14 @@ test("--workloads without workloads is a clear error", () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--workloads: no Deployment, StatefulSet/);
 });
+
+test("-n is the namespace of workload documents without one too (kubectl -n), not only of policies", () => {
+  const policies = tempFile("n-policies.yaml", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-web}\nspec:\n  selector: {matchLabels: {app: web}}\n  rules:\n  - to: [{operation: {methods: [GET]}}]\n");
+  const deployment = (name: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: ${name}, image: nginx}]}\n`;
+  const workloads = tempFile("n-workloads.yaml", `${deployment("web")}---\n${deployment("api")}`);
+  const r = meshauthz(["lint", policies, "--workloads", workloads, "-n", "shop", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const findings = lastJsonLine(r.stdout).findings as Array<{ code: string; workload?: string }>;
+  assert.deepEqual(findings.map((f) => [f.code, f.workload]), [["workload-not-covered-by-allow", "Deployment shop/api"]]);
+});

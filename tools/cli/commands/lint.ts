@@ -25,7 +25,8 @@ export function lintCommand(paths: string[], v: CliValues): number {
   const clean = !hasErrors(diagnostics);
   const findings: Array<Finding | WorkloadFinding> = clean ? lintPolicies(loaded.map((p) => p.policy), mesh) : [];
   if (v.workloads?.length) {
-    const w = loadWorkloads(v.workloads);
+    // -n names the namespace of workload documents without one too, as it does for policies (kubectl -n).
+    const w = loadWorkloads(v.workloads, v.namespace);
     if (w.errors.length) throw new UserError(`--workloads: ${w.errors.join("\n")}`);
     if (w.workloads.length === 0) throw new UserError(`--workloads: no Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod in ${v.workloads.join(", ")}`);
     if (clean) findings.push(...lintWorkloads(loaded.map((p) => p.policy), w.workloads, mesh));
