@@ -13,7 +13,7 @@
 import { Tables } from "./tables";
 import { DecodeError, Where } from "./errors";
 import {
-  Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, MAX_DEPTH, NODE_BYTES, NONE, Op,
+  Action, Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, MAX_DEPTH, NODE_BYTES, NONE, Op,
   PIECE_BYTES, PieceKind, isHttpOnlyAttr, isIpAttr, isStringAttr,
 } from "./format";
 import { ByteBuf, IntMap, U32Buf } from "../bytes/buf";
@@ -81,8 +81,13 @@ export class Reach {
     if (this.error != DecodeError.None) return NONE;
     const t = this.t;
     const root = this.tcp ? t.ruleTcpRoot(r) : t.ruleRoot(r);
-    if (this.tcp && root == NONE) return DROPPED;
     const pol = t.rulePolicy(r); // checked by the decoder
+    if (this.tcp && root == NONE) {
+      // Only an ALLOW rule is dropped on TCP chains; a DENY, AUDIT or CUSTOM rule loses its HTTP
+      // fields and matches more (blob-format §2.8). Dropping one would allow what it denies.
+      if (t.policyAction(pol) == Action.Allow) return DROPPED;
+      return this.fail(DecodeError.BadNodeIndex, Where.Rule, r);
+    }
     const ns = t.policyNamespace(pol);
     const name = t.policyName(pol);
     const ids = this.ids;

@@ -144,6 +144,13 @@ function hostileVectors(seed: Uint8Array): Vector[] {
       expect: err("index"),
     },
     {
+      // 1.1: the seed's DENY rule (rule 1, `rules: [{}]`) marked dropped on TCP: only ALLOW rules
+      // may be NONE there (a dropped DENY rule would allow what it denies).
+      name: "bad-tcp-deny-dropped",
+      blob: mutate(seed, (_, v) => v.setUint32(tcp.offset + 8, 0xffffffff, true)),
+      expect: err("index"),
+    },
+    {
       // 1.1: a TCP_RULES count other than the rule count.
       name: "bad-tcp-count",
       blob: mutate(seed, (_, v) => v.setUint32(tcp.offset, v.getUint32(tcp.offset, true) + 1, true)),
