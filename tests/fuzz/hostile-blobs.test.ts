@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { readFilterWasm } from "../../tools/cases/filter-decision.ts";
-import { blobCrc, fixHeader, headerConsistent, hostileConfigText, Rng, runBlobCampaign, runConfig } from "./hostile-blobs.ts";
+import { blobCrc, fixHeader, headerConsistent, hostileConfigText, optionConfigText, Rng, runBlobCampaign, runConfig } from "./hostile-blobs.ts";
 import { type Craft, craftBlob, notChain, STRINGS } from "./craft-blob.ts";
 
 const wasm = readFilterWasm();
@@ -89,6 +89,25 @@ describe("hostile blobs", () => {
       await assertFailClosed(h.config, h.kind);
     }
     assert.ok(seen.size >= 15, `only ${seen.size} kinds`);
+  });
+
+  test("pluginConfig options in any order around the policy (decoded in place): exactly the invalid ones rejected", async () => {
+    const rng = new Rng(20261205);
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 240; i++) {
+      const h = optionConfigText(rng, rng.pick(BASES));
+      const kind = `${h.kind}${h.network ? "+network" : ""}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      const o = await runConfig(wasm, h.config, h.network ?? false);
+      const what = `${kind}: ${String(h.config).slice(0, 200)}`;
+      assert.equal(o.trap, null, what);
+      assert.deepEqual(o.violations, [], what);
+      if (h.mustReject) assert.equal(o.failClosed, true, `${what}: not rejected`);
+      else assert.equal(o.accepted, true, `${what}: not accepted`);
+    }
+    for (const k of ["options-valid", "options-valid+network", "options-mode-duplicate", "options-denyHeader-wrong-type", "options-policyCounters-bad-value"]) {
+      assert.ok(kinds.has(k), `the sample lost ${k}: ${[...kinds.keys()].join(", ")}`);
+    }
   });
 
   test("fixed-seed sample of 1500 hostile configurations: no trap, 100% of CRC-wrong rejected", async (t) => {

@@ -70,6 +70,10 @@ export interface HostileBlob {
   config: Uint8Array | string;
   /** the filter must reject this configuration */
   mustReject: boolean;
+  /** the filter must accept it and decide normally (a valid blob with valid options) */
+  mustAccept?: boolean;
+  /** run it as a network filter (pluginConfig mode "network") */
+  network?: boolean;
 }
 
 const INTERESTING_U32 = [0, 1, 2, 7, 8, 24, 0xff, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
@@ -146,6 +150,10 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
     const m = mutateBody(rng, base);
     const bytes = fixHeader(m.bytes);
     const same = bytes.length === base.length && bytes.every((x, i) => x === base[i]);
+    // A third as network filters: only they read the TCP projection (TCP_RULES roots).
+    if (rng.int(3) === 0) {
+      return { kind: `fixed-${m.kind}-network`, cls: same ? "config" : "crc-fixed", config: JSON.stringify({ policy: b64(bytes), mode: "network" }), mustReject: false, network: true };
+    }
     return { kind: `fixed-${m.kind}`, cls: same ? "config" : "crc-fixed", config: rng.int(4) === 0 ? bytes : json(bytes), mustReject: false };
   }
   if (r < 75) {
@@ -160,7 +168,7 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
     return { kind: `crcwrong-${m.kind}`, cls: "crc-wrong", config: rng.int(4) === 0 ? bytes : json(bytes), mustReject: true };
   }
   const b = Uint8Array.from(base);
-  switch (rng.int(9)) {
+  switch (rng.int(10)) {
     case 0:
       return { kind: "truncated", cls: "crc-wrong", config: json(b.subarray(0, rng.int(b.length))), mustReject: true };
     case 1: {
@@ -201,9 +209,78 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
       const fixed = rng.int(2) === 0 ? fixHeader(bytes) : bytes;
       return { kind: "huge", cls: headerConsistent(fixed) ? "crc-fixed" : "crc-wrong", config: json(fixed), mustReject: !headerConsistent(fixed) };
     }
-    default:
+    case 8:
       return hostileConfigText(rng, base);
+    default:
+      return optionConfigText(rng, base);
   }
+}
+
+/** The values of the pluginConfig options (assembly/config/json.ts), valid ones first. */
+const OPTION_VALUES: Record<string, readonly string[]> = {
+  engine: ["indexed", "linear"],
+  policyCounters: ["off", "policy", "rule"],
+  decisionLog: ["off", "trace", "debug", "info", "warn", "error", "critical"],
+  mode: ["http", "network"],
+};
+
+/** A JSON string literal of s, some letters written as \u escapes (JSON allows it anywhere). */
+function jsonString(rng: Rng, s: string): string {
+  const body = JSON.stringify(s).slice(1, -1);
+  if (rng.int(3) !== 0) return `"${body}"`;
+  return `"${body.replace(/[a-z]/g, (c) => (rng.int(3) === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : c))}"`;
+}
+
+/** pluginConfig with the options (engine, mode, policyCounters, decisionLog, denyHeader) and an
+ *  unknown member in any order around the policy, which is base64-decoded in place over the text:
+ *  members after a long policy must read their own bytes. Each option is valid, or a wrong word, a
+ *  wrong type, a huge value or a duplicate; the filter must reject exactly the invalid ones and
+ *  accept the valid ones in their mode. */
+export function optionConfigText(rng: Rng, base: Uint8Array): HostileBlob {
+  const good = b64(base);
+  const ws = () => rng.pick(["", " ", "\n", "\t ", "  \r\n"]);
+  const members: string[] = [];
+  const broken: string[] = [];
+  let network = false;
+  for (const name of ["engine", "mode", "policyCounters", "decisionLog", "denyHeader", "x-unknown"]) {
+    if (rng.int(2) === 0) continue;
+    const key = jsonString(rng, name);
+    const words = OPTION_VALUES[name];
+    const r = rng.int(10);
+    let value: string;
+    if (name === "x-unknown") {
+      value = rng.pick(['{"policy": 1, "mode": [true, null, {"a": "\\u00e9"}]}', `"${"a".repeat(70000)}"`, "-1.5e+300", "[]", "null"]);
+    } else if (r < 6) {
+      value = words ? jsonString(rng, rng.pick(words)) : rng.pick(["true", "false"]);
+      if (name === "mode") network = JSON.parse(value) === "network";
+    } else if (r === 6) {
+      value = words ? jsonString(rng, rng.pick(["Policy", "network ", "", "on", "x".repeat(100000)])) : rng.pick(['"true"', "1", "TRUE"]);
+      broken.push(`${name}: bad value`);
+    } else if (r === 7) {
+      value = words ? rng.pick(["1", "null", "true", "[\"policy\"]", '{"v": "rule"}']) : rng.pick(["null", '"false"', "0"]);
+      broken.push(`${name}: wrong type`);
+    } else {
+      // a duplicate: the first valid, the second anything
+      const v = words ? jsonString(rng, rng.pick(words)) : "true";
+      members.push(`${key}${ws()}:${ws()}${v}`);
+      value = v;
+      broken.push(`${name}: duplicate`);
+    }
+    members.push(`${key}${ws()}:${ws()}${value}`);
+  }
+  // The policy anywhere among them, sometimes with "/" escaped as "\/" (valid JSON, same string).
+  const policy = rng.int(3) === 0 ? good.replace(/\//g, "\\/") : good;
+  members.splice(rng.int(members.length + 1), 0, `"policy"${ws()}:${ws()}"${policy}"`);
+  for (let i = members.length - 1; i > 0; i--) {
+    // a few swaps keep the policy's position random while mixing the options
+    if (rng.int(4) === 0) {
+      const j = rng.int(i + 1);
+      [members[i], members[j]] = [members[j]!, members[i]!];
+    }
+  }
+  const text = `${ws()}{${ws()}${members.join(`${ws()},${ws()}`)}${ws()}}${ws()}`;
+  const ok = broken.length === 0;
+  return { kind: ok ? "options-valid" : `options-${broken[0]!.replace(/\W+/g, "-")}`, cls: "config", config: text, mustReject: !ok, mustAccept: ok, network: ok && network };
 }
 
 /** Broken pluginConfig texts around a valid blob. */
@@ -335,13 +412,15 @@ export interface BlobStats {
   crc_fixed_rejected: number;
   crc_fixed_accepted: number;
   config_texts: number;
+  /** of config_texts: options around the policy (optionConfigText) */
+  option_texts: number;
   violations: number;
   /** first problems with a reproducer (kind, seed index) */
   problems: Array<{ index: number; kind: string; problem: string }>;
 }
 
 export function newBlobStats(): BlobStats {
-  return { blobs: 0, traps: 0, fail_closed: 0, accepted: 0, crc_wrong: 0, crc_wrong_rejected: 0, crc_fixed: 0, crc_fixed_rejected: 0, crc_fixed_accepted: 0, config_texts: 0, violations: 0, problems: [] };
+  return { blobs: 0, traps: 0, fail_closed: 0, accepted: 0, crc_wrong: 0, crc_wrong_rejected: 0, crc_fixed: 0, crc_fixed_rejected: 0, crc_fixed_accepted: 0, config_texts: 0, option_texts: 0, violations: 0, problems: [] };
 }
 
 /** Deterministic stream of hostile configurations: index i of seed s is always the same blob. */
@@ -354,8 +433,9 @@ export async function runBlobCampaign(wasm: Uint8Array, bases: Uint8Array[], n: 
   const s = newBlobStats();
   for (let i = 0; i < n; i++) {
     const h = hostileAt(seed, i, bases);
-    const o = await runConfig(wasm, h.config);
+    const o = await runConfig(wasm, h.config, h.network ?? false);
     s.blobs++;
+    if (h.kind.startsWith("options-")) s.option_texts++;
     if (h.cls === "crc-wrong") s.crc_wrong++;
     else if (h.cls === "crc-fixed") s.crc_fixed++;
     else s.config_texts++;
@@ -368,6 +448,7 @@ export async function runBlobCampaign(wasm: Uint8Array, bases: Uint8Array[], n: 
     const problems = [...o.violations];
     if (o.trap) problems.push(`trap: ${o.trap}`);
     if (h.mustReject && !o.failClosed && !o.trap) problems.push(`${h.cls} configuration was not rejected`);
+    if (h.mustAccept && !o.accepted && !o.trap) problems.push(`valid configuration was not accepted${h.network ? " (network mode)" : ""}`);
     if (problems.length > 0) {
       s.violations++;
       if (s.problems.length < 20) s.problems.push({ index: i, kind: h.kind, problem: problems.join("; ") });

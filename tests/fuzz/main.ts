@@ -192,7 +192,7 @@ if (values.blobs !== undefined) {
       blobs: s.blobs, traps: s.traps, fail_closed: s.fail_closed, accepted: s.accepted,
       crc_wrong: s.crc_wrong, crc_wrong_rejected: s.crc_wrong_rejected, crc_wrong_rejected_pct: pct(s.crc_wrong_rejected, s.crc_wrong),
       crc_fixed: s.crc_fixed, crc_fixed_rejected: s.crc_fixed_rejected, crc_fixed_accepted: s.crc_fixed_accepted,
-      config_texts: s.config_texts, violations: s.violations, seed, seconds: seconds(),
+      config_texts: s.config_texts, option_texts: s.option_texts, violations: s.violations, seed, seconds: seconds(),
     },
     s.traps > 0 || s.violations > 0,
   );
