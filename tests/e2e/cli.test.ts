@@ -80,3 +80,21 @@ test("usage errors exit 2", () => {
   assert.equal(meshauthz(["frobnicate"]).status, 2);
   assert.equal(meshauthz(["check", "--request", "x.yaml"]).status, 2);
 });
+
+test("a path that cannot be written or read is exit 1 with the path, never a stack trace", () => {
+  const policies = tempFile("fs-allow.yaml", ALLOW_GET);
+  const cases = tempFile("fs-cases.yaml", "cases:\n- id: get\n  workload: {namespace: shop, labels: {app: cart}}\n  request: {method: GET, path: /}\n  expected: {decision: ALLOW}\n");
+  const dir = tempFile("fs-a-folder", "").replace(/fs-a-folder$/, "");
+  const runs: Array<[string[], RegExp]> = [
+    [["package", policies, "--url", "https://files.example.com/m.wasm", "-o", "/nonexistent-dir/w.yaml"], /ENOENT.*\/nonexistent-dir\/w\.yaml/],
+    [["package", policies, "--url", "oci://registry.example.com/m:1", "--oci-layout", "/dev/null/image", "-o", "-"], /ENOTDIR.*\/dev\/null\/image/],
+    [["coverage", "--policies", policies, cases, "--lcov", "/nonexistent-dir/c.lcov"], /ENOENT.*\/nonexistent-dir\/c\.lcov/],
+    [["diff", "--before", policies, "--after", policies, "--requests", dir], /cannot read: EISDIR/],
+  ];
+  for (const [args, message] of runs) {
+    const r = meshauthz(args);
+    assert.equal(r.status, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, r.stderr);
+  }
+});

@@ -153,9 +153,20 @@ export async function run(argv: string[]): Promise<void> {
     } else if (e instanceof UserError) {
       process.stderr.write(`meshauthz: ${e.message}\n`);
       process.exitCode = 1;
+    } else if (isFileSystemError(e)) {
+      // A path the user gave that cannot be read or written (-o, --lcov, --oci-layout, a folder
+      // given as a file): their input, not our bug, so no stack trace.
+      process.stderr.write(`meshauthz: ${e.message}\n`);
+      process.exitCode = 1;
     } else {
       process.stderr.write(`meshauthz: internal error: ${(e as Error).stack ?? e}\n`);
       process.exitCode = 70;
     }
   }
+}
+
+/** An error of a file system call on a path (ENOENT, EACCES, EISDIR, ENOTDIR, ENOSPC, ...). */
+function isFileSystemError(e: unknown): e is Error {
+  const x = e as { code?: unknown; syscall?: unknown; path?: unknown };
+  return e instanceof Error && typeof x.code === "string" && /^E[A-Z]+$/.test(x.code) && typeof x.syscall === "string" && typeof x.path === "string";
 }

@@ -42,7 +42,12 @@ function* fileLines(file: string): Generator<string> {
     const decoder = new StringDecoder("utf8");
     let rest = "";
     for (;;) {
-      const n = readSync(fd, buf, 0, CHUNK, null);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        throw new UserError(`${file}: cannot read: ${(e as Error).message}`);
+      }
       const text = rest + (n > 0 ? decoder.write(buf.subarray(0, n)) : decoder.end());
       const lines = text.split("\n");
       rest = lines.pop()!;
