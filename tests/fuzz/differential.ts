@@ -148,10 +148,10 @@ export function attribute(filter: FilterUnderTest, policies: AuthorizationPolicy
     const v = judge(policies, workload, r, mesh, obs);
     if (v.problems.length === 0 || v.deviation) return probe.label;
   }
-  // Class 3 lives in the policy: Istio splits `experimental...[a][b]` once, keeps a NUL in a claim key, and
-  // strings.Trim()s every bracket of a `[v]` value.
+  // Class 3 lives in the policy: a claim path walks struct fields only (`claims[groups][0]` never indexes a
+  // list), Istio splits `experimental...[a][b]` once, keeps a NUL in a claim key, strings.Trim()s every bracket.
   const text = JSON.stringify(policies);
-  if (/experimental\.envoy\.filters\.[^"]*\]\[/.test(text) || /request\.auth\.claims[^"]*\\u0000/.test(text) || /"\[\[|\]\]"/.test(text)) return "class3-metadata-path";
+  if (/request\.auth\.claims\[[^"\]]*\]\[/.test(text) || /experimental\.envoy\.filters\.[^"]*\]\[/.test(text) || /request\.auth\.claims[^"]*\\u0000/.test(text) || /"\[\[|\]\]"/.test(text)) return "class3-metadata-path";
   return "unattributed";
 }
 
