@@ -53,7 +53,8 @@ const REQUEST_KEEP = new Set(["method", "source_ip", "remote_ip", "destination_i
 function fixRemote(r: CaseRequest): CaseRequest {
   const xffKey = Object.keys(r.headers ?? {}).find((k) => k.toLowerCase() === "x-forwarded-for");
   const xff = xffKey ? r.headers![xffKey] : undefined;
-  const text = Array.isArray(xff) ? xff.join(",") : xff;
+  const str = (v: string | Uint8Array) => (typeof v === "string" ? v : Buffer.from(v).toString("latin1"));
+  const text = Array.isArray(xff) ? xff.map(str).join(",") : xff === undefined ? undefined : str(xff);
   return { ...r, remote_ip: (text !== undefined ? rightmostXff(text) : undefined) ?? r.source_ip };
 }
 

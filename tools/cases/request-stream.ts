@@ -25,7 +25,7 @@ export function streamForRequest(
   spaceDelimitedClaims: readonly string[] = DEFAULT_SPACE_DELIMITED_CLAIMS,
 ): StreamSpec {
   const grpc = request.protocol === "GRPC";
-  const headers: Array<[string, string]> = [];
+  const headers: Array<[string, string | Uint8Array]> = [];
   const method = request.method ?? (grpc ? "POST" : "GET");
   headers.push([":method", method]);
   // Filters run after the connection manager normalized the path.
@@ -36,23 +36,27 @@ export function streamForRequest(
   let hasContentType = false;
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     if (name.toLowerCase() === "content-type") hasContentType = true;
-    for (const v of Array.isArray(value) ? value : [value]) headers.push([name, String(v)]);
+    for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v instanceof Uint8Array ? v : String(v)]);
   }
   if (grpc && !hasContentType) headers.push(["content-type", "application/grpc"]);
 
   const sourceIp = request.source_ip ?? request.remote_ip ?? DEFAULT_SOURCE_IP;
   const destinationIp = request.destination_ip ?? DEFAULT_DESTINATION_IP;
   const destinationPort = request.destination_port ?? DEFAULT_DESTINATION_PORT;
-  const hasTls = (request.source_principal ?? null) !== null || (request.sni ?? null) !== null;
+  const cert = request.peer_certificate ?? null;
+  const uriSans = cert ? (cert.uri_sans ?? []) : request.source_principal ? [request.source_principal] : [];
+  const hasTls = cert !== null || (request.source_principal ?? null) !== null || (request.sni ?? null) !== null;
   return {
     headers,
     downstreamRemote: hostPort(sourceIp, DEFAULT_PEER_PORT),
     downstreamLocal: hostPort(destinationIp, destinationPort),
     tls: hasTls
       ? {
-          uriSans: request.source_principal ? [request.source_principal] : [],
+          uriSans,
+          dnsSans: cert?.dns_sans ?? [],
+          subject: cert?.subject ?? "",
           sni: request.sni ?? "",
-          peerCertificate: Boolean(request.source_principal),
+          peerCertificate: cert !== null || Boolean(request.source_principal),
         }
       : null,
     dynamicMetadata: request.jwt ? jwtAuthnMetadata(request.jwt, spaceDelimitedClaims) : undefined,
