@@ -9,7 +9,7 @@ import {
   trustDomainMatcher,
 } from "../../tools/compile/matchers/peer-identity.ts";
 import { audienceMatcher, claimMatcher, claimNames, requestPrincipalMatcher } from "../../tools/compile/matchers/request-auth.ts";
-import { headerMatcher, hostMatcher, metadataMatcher, pathMatcher, splitMetadataKey, trimBrackets, uriTemplatePieces } from "../../tools/compile/matchers/request-http.ts";
+import { headerMatcher, hostMatcher, inlineHeaderMatcher, metadataMatcher, pathMatcher, splitMetadataKey, trimBrackets, uriTemplatePieces } from "../../tools/compile/matchers/request-http.ts";
 import { TrustDomainBundle } from "../../tools/compile/matchers/trust-domain-bundle.ts";
 
 const leafOf = (n: MatchNode) => {
@@ -148,4 +148,14 @@ test("CIDRs are masked as Envoy masks them", () => {
   assert.deepEqual(Array.from(parseCidr("::ffff:1.2.3.4").address.subarray(10)), [0xff, 0xff, 1, 2, 3, 4]);
   assert.throws(() => parseCidr("10.1.2.300"));
   assert.throws(() => parseCidr("10.1.2.3/33"));
+});
+
+test("inline headers: every `.*` of Istio's regex is an RE2 gap, never a byte prefix/suffix", () => {
+  const kinds = (n: MatchNode): MatchKind[] => (n.op === "or" ? n.children.map((c) => leafOf(c).kind) : [leafOf(n).kind]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "b*")), [MatchKind.Pattern, MatchKind.Pattern]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "*b")), [MatchKind.Pattern, MatchKind.Pattern]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "b")), [MatchKind.Exact, MatchKind.Pattern, MatchKind.Pattern, MatchKind.Pattern]);
+  const first = inlineHeaderMatcher("X-A", "b*") as { children: MatchNode[] };
+  assert.deepEqual(leafOf(first.children[0]).pattern, [{ kind: "literal", text: "b" }, { kind: "gap", cls: GapClass.Any, min: 0 }]);
+  assert.equal(leafOf(first.children[0]).key, "x-a");
 });

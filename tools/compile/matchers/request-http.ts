@@ -97,27 +97,28 @@ export function splitMetadataKey(key: string): [string, string] | null {
 }
 
 // request.experimental.inline.headers[<name>]: some comma-separated element of the header matches
-// (Istio's InlineHeaderMatcher regex `^v$|^v,.*|.*,v,.*|.*,v$`, written with our leaf kinds).
+// (Istio's InlineHeaderMatcher regex `^R$|^R,.*|.*,R,.*|.*,R$`, R = the quoted value with `*` as
+// `.*`), an RE2 full match: every `.*` is an ANY gap (no `\n`, UTF-8 only), never a byte prefix.
 export function inlineHeaderMatcher(name: string, value: string): MatchNode {
   const key = name.toLowerCase();
   const any: PatternPiece = { kind: "gap", cls: GapClass.Any, min: 0 };
   const lit = (text: string): PatternPiece => ({ kind: "literal", text });
-  const header = (kind: MatchKind, v: string) => leaf({ attribute: Attribute.Header, kind, key, value: v });
-  const pattern = (pieces: PatternPiece[]) => leaf({ attribute: Attribute.Header, kind: MatchKind.Pattern, key, pattern: pieces });
+  const pattern = (pieces: PatternPiece[]) =>
+    leaf({ attribute: Attribute.Header, kind: MatchKind.Pattern, key, pattern: pieces.filter((p) => p.kind !== "literal" || p.text !== "") });
   const f = classify(value);
   switch (f.form) {
     case "presence":
       return leaf({ attribute: Attribute.Header, kind: MatchKind.Present, key });
-    case "prefix": // ^p.*$ | .*,p.*
-      return anyOf([header(MatchKind.Prefix, f.text), pattern([any, lit(`,${f.text}`), any])]);
-    case "suffix": // ^.*s$ | ^.*s,.*
-      return anyOf([header(MatchKind.Suffix, f.text), pattern([any, lit(`${f.text},`), any])]);
+    case "prefix": // p.* | .*,p.*  (the other alternatives are contained in these)
+      return anyOf([pattern([lit(f.text), any]), pattern([any, lit(`,${f.text}`), any])]);
+    case "suffix": // .*s | .*s,.*
+      return anyOf([pattern([any, lit(f.text)]), pattern([any, lit(`${f.text},`), any])]);
     case "exact":
       return anyOf([
-        header(MatchKind.Exact, f.text),
-        header(MatchKind.Prefix, `${f.text},`),
-        header(MatchKind.Suffix, `,${f.text}`),
+        leaf({ attribute: Attribute.Header, kind: MatchKind.Exact, key, value: f.text }),
+        pattern([lit(`${f.text},`), any]),
         pattern([any, lit(`,${f.text},`), any]),
+        pattern([any, lit(`,${f.text}`)]),
       ]);
   }
 }
