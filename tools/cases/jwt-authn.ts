@@ -129,9 +129,24 @@ export function normalizePayload(payload: Record<string, unknown>, spaceDelimite
   for (const claim of spaceDelimited) {
     if (!Object.prototype.hasOwnProperty.call(payload, claim)) continue;
     const v = payload[claim];
-    if (typeof v !== "string") continue;
-    const pieces = v.split(" ").filter((s) => s !== "");
+    let pieces: Array<string | Uint8Array>;
+    if (typeof v === "string") pieces = v.split(" ").filter((s) => s !== "");
+    else if (v instanceof Uint8Array) pieces = splitBytes(v);
+    else continue;
     if (pieces.length > 0) Object.defineProperty(out, claim, { value: pieces, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** absl::StrSplit(v, ' ', absl::SkipEmpty()) on raw bytes. */
+function splitBytes(v: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= v.length; i++) {
+    if (i === v.length || v[i] === 0x20) {
+      if (i > start) out.push(v.subarray(start, i));
+      start = i + 1;
+    }
   }
   return out;
 }

@@ -51,6 +51,8 @@ export function encodeValue(v: unknown): Uint8Array {
     w.double(2, v);
   } else if (typeof v === "string") {
     w.string(3, v);
+  } else if (v instanceof Uint8Array) {
+    w.bytes(3, v); // a string Envoy holds as raw bytes (need not be UTF-8)
   } else if (typeof v === "boolean") {
     w.tag(4, 0);
     w.varint(v ? 1 : 0);
