@@ -368,6 +368,26 @@ describe("attributes", () => {
     expectDecision(rs, () => claim("exp", vRaw(hex("61ff"))), NONE_DETAILS); // not UTF-8
     expectDecision(rs, () => typicalRequest("GET", "/"), NONE_DETAILS); // no metadata at all
   });
+  it("reads the metadata message lazily and once per request", () => {
+    const b = new BlobBuilder();
+    const a = b.policy("shop", "allow-post", ALLOW);
+    b.rule(a, 0, b.and([b.leaf(A.Method, K.Exact, "POST"), b.claimLeaf(K.Exact, "admins", ["groups"], LIST)]));
+    b.rule(a, 1, b.and([b.leaf(A.Method, K.Exact, "POST"), b.claimLeaf(K.NonEmpty, "", ["sub"])]));
+    // (An EXACT claim leaf would be a rule-index key: the indexed engine then reads it to probe.)
+    const rs = roots(b.build());
+    for (let i = 0; i < rs.length; i++) {
+      Host.resetRequest();
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["sub"], [vStr("alice")])));
+      request(rs[i]);
+      expect<i32>(Host.calls("proxy_get_property")).toBe(0);
+      Host.resetRequest();
+      typicalRequest("POST", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["sub"], [vStr("alice")])));
+      expect<u32>(request(rs[i])).toBe(0);
+      expect<i32>(Host.calls("proxy_get_property")).toBe(1);
+    }
+  });
   it("notRequestPrincipals [*] denies a sub with a newline, a number, invalid UTF-8", () => {
     const b = new BlobBuilder();
     const d = b.policy("shop", "require-jwt", DENY);
