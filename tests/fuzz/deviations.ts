@@ -14,7 +14,6 @@
 //   of ALLOW rules, towards ALLOW for DENY rules and `not*` values: counted in allow_side.
 
 import type { CaseRequest } from "../../tools/model/case-file.ts";
-import type { AuthorizationPolicy } from "../../tools/model/policy.ts";
 import { carriesForwardedFor, type EvaluateOptions } from "../reference/evaluate.ts";
 
 export type DeviationName = "direct-peer-ip" | "peer-certificate-sans";
@@ -48,47 +47,79 @@ export function filterView(req: CaseRequest, names: DeviationName[]): { request:
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Hints for mismatch signatures: what a failing case holds that issue 9's classes are about.
+// Attribution probes: a mismatch is re-run with one feature of the request taken out; the first probe that
+// makes filter and reference agree names the issue-9 class the mismatch depends on.
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+const CONTROL_OR_NL = /[\u0000-\u001f\u007f\u2028]/g;
 
-function walkStrings(v: unknown, f: (s: string | Uint8Array) => void): void {
-  if (typeof v === "string" || v instanceof Uint8Array) f(v);
-  else if (Array.isArray(v)) v.forEach((x) => walkStrings(x, f));
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) (f(k), walkStrings(x, f));
+function cleanText(s: string): string {
+  return s.replace(CONTROL_OR_NL, "");
 }
 
-function typedClaims(v: unknown, top = true): boolean {
-  if (v === null || typeof v === "number" || typeof v === "boolean") return true;
-  if (Array.isArray(v)) return v.some((x) => typeof x !== "string");
-  if (v && typeof v === "object") return !top || Object.values(v).some((x) => typedClaims(x, false));
-  return false;
+/** Bytes with `\n`, control characters and non-UTF-8 sequences removed (a string again). */
+function cleanBytes(v: string | Uint8Array): string {
+  const s = typeof v === "string" ? v : new TextDecoder().decode(v).replace(/\uFFFD/g, "");
+  return cleanText(s);
 }
 
-export function caseHints(policies: AuthorizationPolicy[], req: CaseRequest): string[] {
-  const h = new Set<string>();
-  const values: unknown[] = [req.headers, req.sni, req.source_principal, req.peer_certificate, req.host, req.jwt];
-  walkStrings(values, (s) => {
-    if (typeof s === "string") {
-      if (s.includes("\n")) h.add("newline");
-      if (/[\u0000-\u0009\u000b-\u001f]/.test(s)) h.add("control");
-    } else {
-      if (s.includes(0x0a)) h.add("newline");
-      try {
-        utf8.decode(s);
-      } catch {
-        h.add("invalid-utf8");
-      }
-    }
-  });
-  if (req.jwt && typedClaims(req.jwt)) h.add("typed-claims");
-  const jwt = req.jwt as Record<string, unknown> | null | undefined;
-  if (jwt && ["scope", "permission"].some((k) => typeof jwt[k] === "string" && (jwt[k] as string).includes(" "))) h.add("space-delimited");
-  if (Object.keys(req.headers ?? {}).some((k) => k.toLowerCase() === "host")) h.add("host-header");
-  const text = JSON.stringify(policies);
-  if (text.includes("experimental.envoy.filters")) h.add("experimental-key");
-  if (/request\.auth\.claims\[[^"]*\]\[/.test(text)) h.add("nested-claim");
-  if (text.includes("\\u0000")) h.add("nul-key");
-  if (/"\[[^"]*\]"/.test(text)) h.add("bracket-value");
-  return [...h].sort();
+function deepClean(v: unknown): unknown {
+  if (typeof v === "string" || v instanceof Uint8Array) return cleanBytes(v);
+  if (Array.isArray(v)) return v.map(deepClean);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepClean(x)]));
+  return v;
 }
+
+/** A "plain" claim string: printable, and not of a length the old untyped read mistook (1 or 8 bytes). */
+function plainClaim(x: unknown): boolean {
+  if (typeof x !== "string" || CONTROL_OR_NL.test(x)) return (CONTROL_OR_NL.lastIndex = 0), false;
+  const n = Buffer.byteLength(x);
+  return n !== 1 && n !== 8;
+}
+
+function plainClaims(v: unknown, top = true): unknown {
+  if (Array.isArray(v)) return v.every(plainClaim) ? v : undefined;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v)
+      .filter(([k]) => !/[\u0000[\]]/.test(k))
+      .map(([k, x]) => [k, plainClaim(x) ? x : plainClaims(x, false)] as const)
+      .filter(([, x]) => x !== undefined);
+    if (!top && entries.length > 0 && entries.every(([, x]) => x === "")) return undefined;
+    return Object.fromEntries(entries);
+  }
+  return undefined;
+}
+
+export const PROBES: Array<{ label: string; apply: (r: CaseRequest) => CaseRequest | null }> = [
+  {
+    label: "class7-space-delimited",
+    apply: (r) => {
+      const j = r.jwt as Record<string, unknown> | null | undefined;
+      if (!j || !["scope", "permission"].some((k) => typeof j[k] === "string")) return null;
+      const n = { ...j };
+      for (const k of ["scope", "permission"]) if (typeof n[k] === "string") n[k] = (n[k] as string).split(" ").filter((x) => x !== "");
+      return { ...r, jwt: n };
+    },
+  },
+  {
+    label: "class4-host-header",
+    apply: (r) => {
+      const hs = Object.keys(r.headers ?? {}).filter((k) => k.toLowerCase() === "host");
+      if (hs.length === 0) return null;
+      return { ...r, headers: Object.fromEntries(Object.entries(r.headers!).filter(([k]) => k.toLowerCase() !== "host")) };
+    },
+  },
+  {
+    label: "class1-re2-bytes",
+    apply: (r) => ({
+      ...r,
+      headers: deepClean(r.headers) as CaseRequest["headers"],
+      sni: r.sni == null ? r.sni : cleanBytes(r.sni),
+      peer_certificate: r.peer_certificate == null ? r.peer_certificate : (deepClean(r.peer_certificate) as CaseRequest["peer_certificate"]),
+      jwt: r.jwt == null ? r.jwt : (deepClean(r.jwt) as Record<string, unknown>),
+    }),
+  },
+  {
+    label: "class2/3-claim-types-or-paths",
+    apply: (r) => (r.jwt ? { ...r, jwt: plainClaims(r.jwt) as Record<string, unknown> } : null),
+  },
+];

@@ -15,7 +15,7 @@ import { type Decision, decisionFromStream, type FilterUnderTest, INVALID_CONFIG
 import { streamForRequest } from "../../tools/cases/request-stream.ts";
 import { carriesForwardedFor, evaluateReference, type ReferenceDecision } from "../reference/evaluate.ts";
 import { CODEC_REJECTED_HTTP1, CODEC_REJECTED_HTTP2 } from "../../tools/host/stream.ts";
-import { caseHints, deviationsFor, filterView, type DeviationName } from "./deviations.ts";
+import { deviationsFor, filterView, PROBES, type DeviationName } from "./deviations.ts";
 import { type Scenario, scenarioArb, type ScenarioOptions } from "./arbitraries.ts";
 import { minimize } from "./minimize.ts";
 
@@ -128,12 +128,31 @@ export function compare(ref: ReferenceDecision, obs: Observed): string[] {
   return p;
 }
 
-function signatureOf(ref: ReferenceDecision, obs: Observed, problems: string[], hints: string[] = []): string {
+function signatureOf(ref: ReferenceDecision, obs: Observed, problems: string[], cls = ""): string {
   if (obs.trap) return "trap";
   if (obs.config_error) return "config_error";
   const kinds = problems.map((x) => x.split(" ")[0]).join("+");
-  // hints: what the case holds that issue 9's classes are about (newline, invalid UTF-8, claim types, ...)
-  return `${kinds}:${ref.decision}->${obs.decision}${hints.length > 0 ? ` [${hints.join(",")}]` : ""}`;
+  return `${kinds}:${ref.decision}->${obs.decision}${cls ? ` [${cls}]` : ""}`;
+}
+
+/**
+ * Which issue-9 class a mismatch depends on: the first probe (deviations.ts PROBES) that takes one feature
+ * out of the request and makes the filter and the reference agree; "unattributed" when none does.
+ */
+export function attribute(filter: FilterUnderTest, policies: AuthorizationPolicy[], workload: Workload, request: CaseRequest, mesh: MeshSettings): string {
+  for (const probe of PROBES) {
+    const r = probe.apply(request);
+    if (r === null) continue;
+    const obs = observe(filter, r);
+    if (obs.trap || undeliverable(obs)) continue;
+    const v = judge(policies, workload, r, mesh, obs);
+    if (v.problems.length === 0 || v.deviation) return probe.label;
+  }
+  // Class 3 lives in the policy: Istio splits `experimental...[a][b]` once, keeps a NUL in a claim key, and
+  // strings.Trim()s every bracket of a `[v]` value.
+  const text = JSON.stringify(policies);
+  if (/experimental\.envoy\.filters\.[^"]*\]\[/.test(text) || /request\.auth\.claims[^"]*\\u0000/.test(text) || /"\[\[|\]\]"/.test(text)) return "class3-metadata-path";
+  return "unattributed";
 }
 
 /** The host answered for a codec: the request never reached the filter. */
@@ -214,7 +233,8 @@ export async function runScenario(wasm: Uint8Array, sc: Scenario, stats: Stats, 
       if (ref.audit) stats.audit_cases++;
     }
     if (problems.length > 0) {
-      const signature = signatureOf(ref, obs, problems, caseHints(sc.policies, request));
+      const cls = obs.trap || obs.config_error ? "" : attribute(filter, sc.policies, workload, request, sc.mesh);
+      const signature = signatureOf(ref, obs, problems, cls);
       if (count) {
         stats.mismatches++;
         if (obs.trap) stats.traps++;

@@ -12,12 +12,14 @@ import { type Mismatch, newStats, runScenario } from "./differential.ts";
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Path = Array<string | number>;
 
-const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+// structuredClone keeps raw byte values (Uint8Array) intact; they are leaves below.
+const clone = <T>(x: T): T => structuredClone(x);
 
 /** Paths of every deletable node, parents before children. */
 function deletable(root: Json, protect: (p: Path) => boolean): Path[] {
   const out: Path[] = [];
   const walk = (node: Json, path: Path) => {
+    if (ArrayBuffer.isView(node)) return;
     if (Array.isArray(node)) {
       node.forEach((c, i) => {
         const p = [...path, i];
