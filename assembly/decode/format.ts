@@ -1,9 +1,9 @@
-// Numbers of blob format 1.0 (docs/blob-format.md).
+// Numbers of blob format 1.1 (docs/blob-format.md).
 
 export const MAGIC: u32 = 0x425a414d; // "MAZB" read as little-endian u32
 export const MAJOR: u16 = 1;
 /** The highest minor this decoder understands. */
-export const MINOR: u16 = 0;
+export const MINOR: u16 = 1;
 export const HEADER_BYTES: u32 = 24;
 export const SECTION_COUNT: u32 = 7;
 export const NONE: u32 = 0xffffffff;
@@ -48,6 +48,13 @@ export namespace Attr {
   export const Header: u32 = 10;
   export const JwtClaim: u32 = 11;
   export const Metadata: u32 = 12;
+  /** 1.1: dynamic metadata at a path of length-prefixed segments (filter, then struct keys). */
+  export const DynamicMetadata: u32 = 13;
+}
+
+/** Attributes read from typed dynamic metadata (request/metadata.ts). */
+export function isMetadataAttr(a: u32): bool {
+  return a == Attr.JwtClaim || a == Attr.Metadata || a == Attr.DynamicMetadata;
 }
 
 export namespace Kind {
@@ -63,6 +70,8 @@ export namespace Kind {
 
 export const LEAF_IGNORE_CASE: u8 = 1;
 export const LEAF_LIST_ELEMENTS: u8 = 2;
+/** 1.1: the value must be a list, and some string element matches (Envoy ListMatcher one_of). */
+export const LEAF_LIST_ONLY: u8 = 4;
 
 export namespace PieceKind {
   export const Literal: u32 = 0;
@@ -85,7 +94,7 @@ export const PATTERN_BYTES: u32 = 8;
 export const PIECE_BYTES: u32 = 8;
 
 export function isStringAttr(a: u32): bool {
-  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.Metadata);
+  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.DynamicMetadata);
 }
 
 export function isIpAttr(a: u32): bool {

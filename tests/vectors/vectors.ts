@@ -83,7 +83,7 @@ function hostileVectors(seed: Uint8Array): Vector[] {
     { name: "bad-truncated", blob: seed.slice(0, seed.length - 8), expect: err("length") },
     { name: "bad-magic", blob: mutate(seed, (b) => (b[0] = 0x58)), expect: err("magic") },
     { name: "bad-major", blob: mutate(seed, (_, v) => v.setUint16(4, 2, true)), expect: err("version") },
-    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 1, true)), expect: err("version") },
+    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 2, true)), expect: err("version") },
     { name: "bad-length", blob: mutate(seed, (_, v) => v.setUint32(8, seed.length + 4, true)), expect: err("length") },
     { name: "bad-checksum", blob: mutate(seed, (b) => (b[b.length - 1] ^= 0x01), false), expect: err("checksum") },
     { name: "bad-flags", blob: mutate(seed, (_, v) => v.setUint32(16, 1, true)), expect: err("flags") },

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { EnvoyHost } from "../host/index.ts";
 import type { StreamResult } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
+import { type RequestAuthentication, spaceDelimitedClaimsFor } from "./jwt-authn.ts";
 import { nodeForWorkload, streamForRequest } from "./request-stream.ts";
 
 export const DEFAULT_WASM = new URL("../../build/meshauthz.wasm", import.meta.url);
@@ -67,8 +68,19 @@ export interface FilterUnderTest {
   host: EnvoyHost;
 }
 
+export interface FilterOptions {
+  /** RequestAuthentications whose jwtRules choose jwt_authn's claim normalization (jwt-authn.ts). */
+  requestAuthentications?: readonly RequestAuthentication[];
+  rootNamespace?: string;
+}
+
 /** One sidecar (workload) running the filter with the given pluginConfig text or raw blob. */
-export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload): Promise<FilterUnderTest> {
+export async function startFilter(
+  wasm: Uint8Array,
+  configuration: string | Uint8Array,
+  workload: Workload,
+  options: FilterOptions = {},
+): Promise<FilterUnderTest> {
   const host = await EnvoyHost.create({
     wasm,
     configuration,
@@ -80,7 +92,13 @@ export async function startFilter(wasm: Uint8Array, configuration: string | Uint
   return {
     host,
     decide(request: CaseRequest): Decision {
-      const result = host.request(streamForRequest(request));
+      const spaceDelimited = spaceDelimitedClaimsFor(
+        options.requestAuthentications ?? [],
+        workload,
+        options.rootNamespace ?? "istio-system",
+        request.jwt?.iss,
+      );
+      const result = host.request(streamForRequest(request, spaceDelimited));
       const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
       const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
       return decisionFromStream(result, configError);

@@ -1,6 +1,7 @@
 // A case-file request and workload -> what Envoy's inbound listener would hand the filter.
 import type { NodeInfo, StreamSpec } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
+import { DEFAULT_SPACE_DELIMITED_CLAIMS, jwtAuthnMetadata } from "./jwt-authn.ts";
 
 const DEFAULT_PEER_PORT = 51234;
 const DEFAULT_DESTINATION_IP = "10.244.2.20";
@@ -18,7 +19,11 @@ export function nodeForWorkload(workload: Workload): NodeInfo {
   };
 }
 
-export function streamForRequest(request: CaseRequest): StreamSpec {
+/** `spaceDelimitedClaims`: the claims jwt_authn splits for this token (jwt-authn.ts). */
+export function streamForRequest(
+  request: CaseRequest,
+  spaceDelimitedClaims: readonly string[] = DEFAULT_SPACE_DELIMITED_CLAIMS,
+): StreamSpec {
   const grpc = request.protocol === "GRPC";
   const headers: Array<[string, string | Uint8Array]> = [];
   const method = request.method ?? (grpc ? "POST" : "GET");
@@ -54,7 +59,7 @@ export function streamForRequest(request: CaseRequest): StreamSpec {
           peerCertificate: cert !== null || Boolean(request.source_principal),
         }
       : null,
-    dynamicMetadata: request.jwt ? { "envoy.filters.http.jwt_authn": { payload: request.jwt } } : undefined,
+    dynamicMetadata: request.jwt ? jwtAuthnMetadata(request.jwt, spaceDelimitedClaims) : undefined,
     protocol: grpc ? "HTTP/2" : "HTTP/1.1",
     xffNumTrustedHops: 0,
     endOfStream: true,

@@ -10,6 +10,7 @@ import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
+import { isRequestAuthentication, type RequestAuthentication, validateRequestAuthentication } from "./jwt-authn.ts";
 
 export type CaseStatus = "pass" | "fail" | "skip";
 
@@ -76,14 +77,28 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
     if (!(e instanceof PolicyFilesError)) throw e;
     return { id: c.id, status: "fail", expected, actual: null, reason: `policy_files: ${e.message}` };
   }
+  // RequestAuthentications among a case's policies configure jwt_authn (jwt-authn.ts), not RBAC.
+  const requestAuthentications: RequestAuthentication[] = [];
+  const raErrors: string[] = [];
+  policies = policies.filter((p, i) => {
+    if (!isRequestAuthentication(p)) return true;
+    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`));
+    requestAuthentications.push(p);
+    return false;
+  });
+  if (raErrors.length) return { id: c.id, status: "fail", expected, actual: null, reason: `RequestAuthentication rejected: ${raErrors.join("; ")}` };
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
-  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh));
+  const mesh = meshSettings(file.meta, c.mesh);
+  const compiled = compilePolicyObjects(policies, mesh);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
   }
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload);
+  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload, {
+    requestAuthentications,
+    rootNamespace: mesh.rootNamespace,
+  });
   const d = filter.decide(c.request);
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];

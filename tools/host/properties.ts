@@ -55,6 +55,7 @@ const int = (value: number | bigint): CelValue => ({ kind: "int", value: BigInt(
 export function jsonToCel(v: unknown): CelValue {
   if (v === null || v === undefined) return { kind: "null" };
   if (typeof v === "string") return str(v);
+  if (v instanceof Uint8Array) return { kind: "bytes", value: v }; // a string as raw bytes
   if (typeof v === "number") return { kind: "double", value: v };
   if (typeof v === "boolean") return { kind: "bool", value: v };
   if (Array.isArray(v)) return { kind: "list", items: v.map(jsonToCel) };
