@@ -273,10 +273,15 @@ function experimentalFn(ctx: Ctx, key: string): ValueFn {
     const value = lookupPath(dynamicMetadata(ctx.req), [filter, mdKey]);
     if (v.startsWith("[") && v.endsWith("]")) {
       const m = istioStringMatcher(v.replace(/^[[\]]+|[[\]]+$/g, "")); // Go strings.Trim(v, "[]")
-      return Array.isArray(value) && value.some((e) => typeof e === "string" && matchString(m, e));
+      return Array.isArray(value) && value.some((e) => isStringValue(e) && matchString(m, e));
     }
-    return typeof value === "string" && matchString(istioStringMatcher(v), value);
+    return isStringValue(value) && matchString(istioStringMatcher(v), value);
   };
+}
+
+/** A Struct string value (a Uint8Array is one given as raw bytes). */
+function isStringValue(v: unknown): v is Bytes {
+  return typeof v === "string" || v instanceof Uint8Array;
 }
 
 /** Istio extractNameInBrackets: `[name]` -> name; null on any other shape. */

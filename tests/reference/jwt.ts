@@ -70,7 +70,7 @@ export function normalizeJwtPayload(payload: Record<string, unknown>, spaceDelim
 export function lookupPath(root: unknown, path: string[]): unknown {
   let cur: unknown = root;
   for (const k of path) {
-    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) return undefined;
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || ArrayBuffer.isView(cur)) return undefined;
     if (!Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
     cur = (cur as Record<string, unknown>)[k];
   }
@@ -79,7 +79,8 @@ export function lookupPath(root: unknown, path: string[]): unknown {
 
 /** A ValueMatcher string_match: only a string value can match. */
 function stringValueMatches(m: StringMatcher, v: unknown): boolean {
-  return typeof v === "string" && matchString(m, v);
+  // a Uint8Array is a string value given as raw bytes
+  return (typeof v === "string" || v instanceof Uint8Array) && matchString(m, v);
 }
 
 export function matchRequestPrincipal(value: string, jwt: Record<string, unknown> | null | undefined): boolean {
