@@ -84,7 +84,7 @@ describe("differential fuzzing: filter vs reference", () => {
     const min = await minimize(wasm, { mesh: MESH, policies: [deny], workload, request, signature: m.signature, compileFrom: wrongFilter });
     assert.ok(min, "the failure was lost");
     // the signature is "both deny, different rule id": rule 1 must stay, but emptied of its condition
-    assert.equal(m.signature, "policy:DENY->DENY");
+    assert.equal(m.signature, "policy:DENY->DENY [unattributed]"); // no issue-9 probe explains a wrong blob
     assert.deepEqual(min.policies[0]!.spec?.rules, [{ to: [{ operation: { paths: ["/x"] } }] }, {}]);
     assert.deepEqual(Object.keys(min.request.headers ?? {}), []);
     assert.equal(min.request.jwt, undefined);
