@@ -22,6 +22,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  sha256?: string;
+  variant?: string;
   before?: string[];
   after?: string[];
   requests?: string[];
@@ -33,6 +35,8 @@ export interface CliValues {
   "policy-counters"?: string;
   "decision-log"?: string;
   "deny-header"?: boolean;
+  network?: boolean;
+  "tcp-ports"?: string;
 }
 
 /** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */

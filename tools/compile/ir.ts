@@ -14,7 +14,7 @@ export enum Attribute {
   Header = 10,
   JwtClaim = 11,
   Metadata = 12,
-  /** Format 1.1: typed dynamic metadata at `path` (filter name, then struct keys). */
+  /** Format 1.2: typed dynamic metadata at `path` (filter name, then struct keys). */
   DynamicMetadata = 13,
 }
 
@@ -76,6 +76,9 @@ export interface CompiledRule {
   /** Envoy RBAC policy name: ns[<ns>]-policy[<name>]-rule[<i>]. */
   id: string;
   root: MatchNode;
+  /** The rule on a TCP filter chain (HTTP-only fields left out, docs/tcp.md); null: dropped (an
+   *  ALLOW rule with an HTTP-only field never matches a connection). */
+  tcpRoot: MatchNode | null;
 }
 
 export interface CompiledPolicy {
