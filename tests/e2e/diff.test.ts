@@ -195,3 +195,18 @@ test("a long log is read as it is replayed: 300,000 lines, no stack overflow, ev
   assert.equal(set.skipped.total, 1);
   assert.equal(set.skipped.first[0]!.origin, `${log}:${lines}`);
 });
+
+test("-n is the namespace of policies without one, in diff and coverage as in compile (it was accepted and ignored)", () => {
+  const deny = tempFile("n-deny.yaml", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-all}\nspec:\n  action: DENY\n  rules: [{}]\n");
+  const empty = tempFile("n-empty.yaml", "");
+  const cases = tempFile(
+    "n-cases.yaml",
+    "cases:\n- id: get\n  workload: {namespace: shop, labels: {app: cart}}\n  request: {method: GET, path: /}\n  expected: {decision: DENY}\n",
+  );
+  const r = meshauthz(["diff", "--before", empty, "--after", deny, "--requests", cases, "-n", "shop", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(lastJsonLine(r.stdout).certain, 1);
+  const c = meshauthz(["coverage", "--policies", deny, cases, "-n", "shop", "-o", "json"]);
+  assert.equal(c.status, 0, c.stderr);
+  assert.equal(lastJsonLine(c.stdout).rules[0].status, "decides");
+});

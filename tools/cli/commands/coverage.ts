@@ -7,7 +7,7 @@ import { type LoadedPolicy, loadPolicies } from "../../parse/index.ts";
 import { dirname, resolve } from "node:path";
 import { compilePolicyObjects, hasErrors } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
 export async function coverageCommand(positionals: string[], v: CliValues): Promise<number> {
   if (!v.policies?.length) throw new UsageError("coverage needs --policies PATH...");
@@ -18,11 +18,12 @@ export async function coverageCommand(positionals: string[], v: CliValues): Prom
     if (!Number.isFinite(failUnder) || failUnder < 0 || failUnder > 100) throw new UsageError(`--fail-under takes a percentage, not "${v["fail-under"]}"`);
   }
   const json = wantsJson(v);
-  const loaded = loadPolicies(v.policies, { readStdin });
+  // -n and --istio-version as compile reads them.
+  const loaded = loadPolicies(v.policies, { readStdin, namespace: v.namespace });
   printDiagnostics(loaded.diagnostics);
   if (hasErrors(loaded.diagnostics)) return 1;
   const mesh = meshFromFlags(v);
-  const compiled = compilePolicyObjects(loaded.policies.map((p) => p.policy), mesh, loaded.policies.map((p) => (path: string) => p.locate(path)));
+  const compiled = compilePolicyObjects(loaded.policies.map((p) => p.policy), mesh, loaded.policies.map((p) => (path: string) => p.locate(path)), undefined, istioVersionFromFlags(v));
   if (!compiled.blob) {
     printDiagnostics(compiled.diagnostics);
     return 1;

@@ -5,16 +5,17 @@ import { loadPolicies } from "../../parse/index.ts";
 import { compilePolicyObjects, hasErrors } from "../../pipeline/policy-set.ts";
 import { loadRequests, parseWorkloadFlag } from "../../requests/sources.ts";
 import { UsageError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
 const FAIL_ON = ["allow-to-deny", "deny-to-allow", "any"] as const;
 
 function policySet(paths: string[], v: CliValues, label: string) {
-  const loaded = loadPolicies(paths, { readStdin });
+  // -n and --istio-version as compile reads them (they were accepted and ignored).
+  const loaded = loadPolicies(paths, { readStdin, namespace: v.namespace });
   printDiagnostics(loaded.diagnostics);
   if (hasErrors(loaded.diagnostics)) return null;
   const policies = loaded.policies.map((p) => p.policy);
-  const compiled = compilePolicyObjects(policies, meshFromFlags(v), loaded.policies.map((p) => (path: string) => p.locate(path)));
+  const compiled = compilePolicyObjects(policies, meshFromFlags(v), loaded.policies.map((p) => (path: string) => p.locate(path)), undefined, istioVersionFromFlags(v));
   printDiagnostics(compiled.diagnostics.filter((d) => d.severity === "error"));
   if (!compiled.blob) {
     process.stderr.write(`meshauthz: the ${label} policies do not compile\n`);
