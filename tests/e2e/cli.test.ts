@@ -98,3 +98,11 @@ test("a path that cannot be written or read is exit 1 with the path, never a sta
     assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, r.stderr);
   }
 });
+
+test("test on a case file without cases fails (nothing was checked) unless --allow-empty", () => {
+  const empty = tempFile("no-cases.yaml", "cases: []\nvalidation_cases: []\n");
+  const r = meshauthz(["test", empty]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /has no case: nothing was checked \(--allow-empty accepts this\)/);
+  assert.equal(meshauthz(["test", empty, "--allow-empty"]).status, 0);
+});

@@ -15,7 +15,8 @@ Usage:
       Evaluate one request (a case's workload + request) through the built filter.
   meshauthz test CASEFILE [--policies PATH...] [-o json] [-v] [--allow-skip]
       Run a case file through the built filter; exit 0 iff no case failed and none was skipped
-      (--allow-skip accepts skips). -v prints every decision.
+      (--allow-skip accepts skips); a file without cases exits 1 unless --allow-empty.
+      -v prints every decision.
   meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
       Why the request gets its decision: which policies apply to the workload, which rules
       match, and for each rule that does not, which of its fields fail (asked of the filter).

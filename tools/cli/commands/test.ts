@@ -1,4 +1,4 @@
-// meshauthz test CASEFILE [--policies PATH...] [-o json] [--allow-skip] [--namespace NS]
+// meshauthz test CASEFILE [--policies PATH...] [-o json] [--allow-skip] [--allow-empty] [--namespace NS]
 import { dirname, resolve } from "node:path";
 import { CaseFileError, readCaseFileChecked } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
@@ -51,6 +51,11 @@ export async function testCommand(positionals: string[], v: CliValues): Promise<
       `meshauthz: ${report.skipped} case(s) skipped: their expectations were not checked (each SKIP line says why); ` +
         `pass --allow-skip to accept that\n`,
     );
+    return 1;
+  }
+  // Nor on a case file that checks nothing (no cases, or a typo'd key the schema did not catch).
+  if (report.total === 0 && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: ${positionals[0]} has no case: nothing was checked (--allow-empty accepts this)\n`);
     return 1;
   }
   return report.failed === 0 ? 0 : 1;
