@@ -210,3 +210,38 @@ test("-n is the namespace of policies without one, in diff and coverage as in co
   assert.equal(c.status, 0, c.stderr);
   assert.equal(lastJsonLine(c.stdout).rules[0].status, "decides");
 });
+
+function portAndIpSets(): { before: string; after: string } {
+  const allow = "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow-all, namespace: default}\nspec:\n  rules: [{}]\n";
+  const before = tempFile("pi-before.yaml", allow);
+  const after = tempFile(
+    "pi-after.yaml",
+    `${allow}---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-8080, namespace: default}\nspec:\n  action: DENY\n  rules:\n  - to: [{operation: {ports: ["8080"]}}]\n` +
+      `---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny-ip, namespace: default}\nspec:\n  action: DENY\n  rules:\n  - from: [{source: {ipBlocks: ["10.9.0.0/16"]}}]\n`,
+  );
+  return { before, after };
+}
+
+test("Envoy's default format has no addresses: a change on ports or ipBlocks is possible, never certain on a default port", () => {
+  const { before, after } = portAndIpSets();
+  const log = tempFile("envoy-default.log", '[2026-12-01T10:00:00.000Z] "GET /x HTTP/1.1" 200 - 0 42 3 2 "-" "curl/8.5.0" "5b1d" "backend.default.svc.cluster.local" "10.244.2.20:8080"\n');
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.certain, 0);
+  assert.equal(report.possible, 1);
+  assert.deepEqual(report.groups[0].missing, ["destination.port", "source.ip"]);
+});
+
+test("a text log's \"-\" is an absent value: no X-Forwarded-For header \"-\" (which made the peer address unknown)", () => {
+  const { before, after } = portAndIpSets();
+  const istio =
+    '[2026-12-01T10:00:00.000Z] "GET /x HTTP/1.1" 200 - via_upstream - "-" 0 42 3 2 "-" "curl/8.5.0" "5b1c" ' +
+    '"backend.default.svc.cluster.local:9090" "10.244.2.20:9090" inbound|9090|| 127.0.0.6:41235 10.244.2.20:9090 10.244.1.10:51234 - default';
+  const log = tempFile("istio-text-dash.log", `${istio}\n`);
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  // Port 9090 from 10.244.1.10: neither DENY rule matches, and nothing is unknown but the principal (read by no rule).
+  assert.deepEqual([report.changed, report.unchanged, report.unchangedUncertain], [0, 1, 0], JSON.stringify(report.groups));
+});

@@ -12,6 +12,18 @@ export interface Assumption {
   principal?: string | null;
   jwt?: Record<string, unknown> | null;
   headers?: Record<string, string | null>;
+  /** The sidecar's port and address, the peer's address (never absent: a connection has them). */
+  port?: number;
+  destinationIp?: string;
+  sourceIp?: string;
+}
+
+/** An address no rule is likely to name (TEST-NET-1, RFC 5737). */
+const NO_IP = "192.0.2.1";
+
+/** An address inside an ipBlocks / source.ip value (`10.9.0.0/16` -> `10.9.0.0`). */
+function ipWitness(value: string): string {
+  return value.split("/")[0]!;
 }
 
 const NONE = "meshauthz-unmatched";
@@ -52,8 +64,16 @@ function ruleAssumption(rule: Rule, mesh: MeshSettings, unknown: Unknowns): Assu
   let jwtNeeded = false;
   const principalFrom = (ns?: string, sa?: string, td?: string) =>
     `spiffe://${td ?? mesh.trustDomain}/ns/${ns ?? NONE}/sa/${sa ?? NONE}`;
+  for (const t of rule.to ?? []) {
+    const port = first(t.operation?.ports);
+    if (unknown.destination && port !== undefined && Number.isInteger(Number(port))) a.port = Number(port);
+  }
   for (const f of rule.from ?? []) {
     const s = f.source ?? {};
+    if (unknown.sourceIp) {
+      const ip = first(s.ipBlocks) ?? first(s.remoteIpBlocks);
+      if (ip !== undefined) a.sourceIp = ipWitness(ip);
+    }
     if (unknown.principal) {
       const p = first(s.principals);
       if (p !== undefined) a.principal = `spiffe://${witness(p)}`;
@@ -79,6 +99,9 @@ function ruleAssumption(rule: Rule, mesh: MeshSettings, unknown: Unknowns): Assu
     if (v === undefined) continue;
     if (unknown.principal && c.key === "source.principal") a.principal = `spiffe://${witness(v)}`;
     if (unknown.principal && c.key === "source.namespace") a.principal = principalFrom(witness(v));
+    if (unknown.destination && c.key === "destination.port" && Number.isInteger(Number(v))) a.port = Number(v);
+    if (unknown.destination && c.key === "destination.ip") a.destinationIp = ipWitness(v);
+    if (unknown.sourceIp && (c.key === "source.ip" || c.key === "remote.ip")) a.sourceIp = ipWitness(v);
     if (unknown.jwt && c.key.startsWith("request.auth.")) {
       jwtNeeded = true;
       const path = claimPath(c.key);
@@ -107,10 +130,18 @@ export function readsUnknown(rules: Rule[], unknown: Unknowns): Set<string> {
       const s = (f.source ?? {}) as Record<string, unknown>;
       if (unknown.principal && principalFields.some((k) => s[k] !== undefined)) out.add("source.principal");
       if (unknown.jwt && (s.requestPrincipals !== undefined || s.notRequestPrincipals !== undefined)) out.add("request.auth");
+      // remote.ip is the peer's address too when the request has no X-Forwarded-For.
+      if (unknown.sourceIp && ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"].some((k) => s[k] !== undefined)) out.add("source.ip");
+    }
+    for (const t of rule.to ?? []) {
+      const op = (t.operation ?? {}) as Record<string, unknown>;
+      if (unknown.destination && (op.ports !== undefined || op.notPorts !== undefined)) out.add("destination.port");
     }
     for (const c of rule.when ?? []) {
       if (unknown.principal && /^source\.(principal|namespace|serviceAccount|trustDomain)$/.test(c.key)) out.add("source.principal");
       if (unknown.jwt && c.key.startsWith("request.auth.")) out.add("request.auth");
+      if (unknown.destination && (c.key === "destination.port" || c.key === "destination.ip")) out.add(c.key);
+      if (unknown.sourceIp && (c.key === "source.ip" || c.key === "remote.ip")) out.add("source.ip");
       const h = /^request\.(?:experimental\.inline\.)?headers\[(.+)\]$/.exec(c.key);
       if (h && headerUnknown(unknown, h[1].toLowerCase())) out.add(`request.headers[${h[1].toLowerCase()}]`);
     }
@@ -150,6 +181,10 @@ export function assumptions(rules: Rule[], mesh: MeshSettings, unknown: Unknowns
     absentAll.headers = Object.fromEntries(headerNames.map((h) => [h, null]));
     presentAll.headers = Object.fromEntries(headerNames.map((h) => [h, NONE]));
   }
+  // An address is never absent: "matching nothing" stands for both.
+  if (reads.has("destination.port")) absentAll.port = presentAll.port = unnamedPort(rules);
+  if (reads.has("destination.ip")) absentAll.destinationIp = presentAll.destinationIp = NO_IP;
+  if (reads.has("source.ip")) absentAll.sourceIp = presentAll.sourceIp = NO_IP;
   const out: Assumption[] = [absentAll, presentAll];
   for (const rule of rules) {
     const a = ruleAssumption(rule, mesh, unknown);
@@ -167,8 +202,23 @@ export function assumptions(rules: Rule[], mesh: MeshSettings, unknown: Unknowns
   });
 }
 
+/** A port that no rule names (in ports, notPorts or destination.port). */
+function unnamedPort(rules: Rule[]): number {
+  const named = new Set<number>();
+  for (const rule of rules) {
+    for (const t of rule.to ?? []) for (const p of [...(t.operation?.ports ?? []), ...(t.operation?.notPorts ?? [])]) named.add(Number(p));
+    for (const c of rule.when ?? []) if (c.key === "destination.port") for (const p of [...(c.values ?? []), ...(c.notValues ?? [])]) named.add(Number(p));
+  }
+  let port = 65535;
+  while (named.has(port)) port--;
+  return port;
+}
+
 export function applyAssumption(request: CaseRequest, a: Assumption): CaseRequest {
   const r: CaseRequest = { ...request, headers: { ...(request.headers ?? {}) } };
+  if (a.port !== undefined) r.destination_port = a.port;
+  if (a.destinationIp !== undefined) r.destination_ip = a.destinationIp;
+  if (a.sourceIp !== undefined) r.source_ip = a.sourceIp;
   if (a.principal !== undefined) r.source_principal = a.principal;
   if (a.jwt !== undefined) r.jwt = a.jwt;
   for (const [name, value] of Object.entries(a.headers ?? {})) {
@@ -183,5 +233,8 @@ export function describeAssumption(a: Assumption): string {
   if (a.principal !== undefined) parts.push(a.principal === null ? "no peer certificate" : `source.principal=${a.principal}`);
   if (a.jwt !== undefined) parts.push(a.jwt === null ? "no JWT" : `JWT ${JSON.stringify(a.jwt)}`);
   for (const [k, v] of Object.entries(a.headers ?? {})) parts.push(v === null ? `no ${k} header` : `${k}: ${v}`);
+  if (a.port !== undefined) parts.push(`destination.port=${a.port}`);
+  if (a.destinationIp !== undefined) parts.push(`destination.ip=${a.destinationIp}`);
+  if (a.sourceIp !== undefined) parts.push(`source.ip=${a.sourceIp}`);
   return parts.join(", ");
 }

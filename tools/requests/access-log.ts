@@ -21,6 +21,11 @@ export interface Unknowns {
   jwt: boolean;
   /** Lower-case names of the headers the source carries; null = all of them. */
   knownHeaders: Set<string> | null;
+  /** The sidecar's local address (destination.ip, destination.port, `ports`): Envoy's default
+   *  format does not log it. */
+  destination?: boolean;
+  /** The peer's address (source.ip, ipBlocks): Envoy's default format does not log it. */
+  sourceIp?: boolean;
 }
 
 export const NOTHING_UNKNOWN: Unknowns = { principal: false, jwt: false, knownHeaders: null };
@@ -98,8 +103,10 @@ export function splitTextLine(line: string): string[] | null {
 }
 
 function fromText(line: string): LogFields | string {
-  const f = splitTextLine(line);
-  if (!f || f.length < 12) return "not an Envoy access log line";
+  const raw = splitTextLine(line);
+  if (!raw || raw.length < 12) return "not an Envoy access log line";
+  // "-" is how the text formats write an absent value (an X-Forwarded-For of "-" is no header).
+  const f = raw.map((v) => (absent(v) ? undefined : v));
   const [method, path, protocol] = (f[1] ?? "").split(" ");
   const common = { method, path, protocol, extra: {} };
   if (f.length === 13) {
@@ -195,8 +202,11 @@ function toRequest(f: LogFields, origin: string, fallback: Workload | undefined)
   const local = splitAddress(f.downstreamLocal);
   if (local.ip) request.destination_ip = local.ip;
   if (local.port !== undefined) request.destination_port = local.port;
+  // Not logged: never replaced by a default value (a rule on ports or IPs would then decide "certainly").
+  if (!local.ip || local.port === undefined) unknown.destination = true;
   const remote = splitAddress(f.downstreamRemote);
   if (remote.ip) request.source_ip = remote.ip;
+  else unknown.sourceIp = true;
   if (f.sni !== undefined) request.sni = f.sni;
 
   if ("source_principal" in f.extra) {
