@@ -12,12 +12,15 @@ Usage:
       pluginConfig JSON {"policy": "<base64>"}).
   meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json] [mesh options]
       Evaluate one request (a case's workload + request) through the built filter.
-  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v]
+  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v] [--junit FILE]
       Run a case file through the built filter; exit 0 iff no case failed. -v prints every decision.
-  meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
-      Why the request gets its decision: which policies apply to the workload, which rules
-      match, and for each rule that does not, which of its fields fail (asked of the filter).
-  meshauthz lint PATH... [-o json] [mesh options]
+      --junit writes a JUnit XML report (GitLab, Jenkins, GitHub test reporters).
+  meshauthz explain --policies PATH... --request FILE [--all] [-o json] [mesh options]
+      Why the request gets its decision: the policies that apply to the workload, which rules
+      match, and for each rule that does not, which field fails and the request's value (each
+      asked of the filter); a count of the others (--all: why each one does not apply; -o json
+      lists every policy).
+  meshauthz lint PATH... [-o json|sarif] [mesh options]
       Validate policies and explain interactions that surprise operators (a DENY that makes an
       ALLOW unreachable, ...).
 
@@ -63,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
       selector: { type: "string", multiple: true },
       tag: { type: "string" },
       "oci-layout": { type: "string" },
+      all: { type: "boolean" },
+      junit: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -21,6 +21,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  all?: boolean;
+  junit?: string;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {
