@@ -31,7 +31,7 @@ export const RUNS_DIST = (() => {
     return false;
   }
 })();
-const CLI_ENV = RUNS_DIST ? process.env : { ...process.env, MESHAUTHZ_FROM_SOURCE: "1" };
+export const CLI_ENV = RUNS_DIST ? process.env : { ...process.env, MESHAUTHZ_FROM_SOURCE: "1" };
 
 export function meshauthz(args: string[], input?: string): CliResult {
   const r = spawnSync(process.execPath, [`${REPO}bin/meshauthz.js`, ...args], {

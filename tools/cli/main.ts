@@ -94,7 +94,28 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A reader that went away (`meshauthz explain ... | head -1`) is not an error to report: Node
+ *  ignores SIGPIPE and emits EPIPE as an 'error' event on the stream, which would otherwise end
+ *  in an uncaught exception and a stack trace. Stop quietly with the command's exit code if it
+ *  has one, else 141 (what a shell reports for a tool ended by SIGPIPE), so that a truncated
+ *  run never looks like a passing one under `set -o pipefail`. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE" && stream === process.stdout) {
+        try {
+          process.stderr.write(`meshauthz: cannot write the output: ${e.message}\n`);
+        } catch {
+          // nothing left to report to
+        }
+      }
+      process.exit(e.code === "EPIPE" ? (process.exitCode ?? 141) : 74);
+    });
+  }
+}
+
 export async function run(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     process.exitCode = await main(argv);
   } catch (e) {
