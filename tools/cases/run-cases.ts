@@ -19,6 +19,8 @@ export interface CaseResult {
   expected: unknown;
   actual: unknown;
   reason: string;
+  /** Wall time of the case, for reports (JUnit). */
+  seconds?: number;
 }
 
 export interface TestReport {
@@ -119,13 +121,18 @@ function runValidationCase(c: ValidationCase): CaseResult {
 export async function runCaseFile(file: CaseFile, opts: RunOptions): Promise<TestReport> {
   const results: CaseResult[] = [];
   for (const c of file.cases ?? []) {
+    const t0 = performance.now();
     try {
       results.push(await runDecisionCase(file, c, opts));
     } catch (e) {
       results.push({ id: c.id, status: "fail", expected: c.expected, actual: null, reason: `error: ${(e as Error).message}` });
     }
+    results[results.length - 1].seconds = (performance.now() - t0) / 1000;
   }
-  for (const c of file.validation_cases ?? []) results.push(runValidationCase(c));
+  for (const c of file.validation_cases ?? []) {
+    const t0 = performance.now();
+    results.push({ ...runValidationCase(c), seconds: (performance.now() - t0) / 1000 });
+  }
   const count = (s: CaseStatus) => results.filter((r) => r.status === s).length;
   return { total: results.length, passed: count("pass"), failed: count("fail"), skipped: count("skip"), results };
 }

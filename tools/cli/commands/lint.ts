@@ -1,4 +1,5 @@
-// meshauthz lint PATH... [-o json]
+// meshauthz lint PATH... [-o json|sarif]
+import { GENERATOR } from "../../compile/compile.ts";
 import { lintPolicies } from "../../lint/findings.ts";
 import { loadPolicies } from "../../parse/index.ts";
 import { hasErrors } from "../../pipeline/policy-set.ts";
@@ -6,14 +7,20 @@ import { validatePolicy } from "../../validate/index.ts";
 import { UsageError } from "../errors.ts";
 import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
-export function lintCommand(paths: string[], v: CliValues): number {
+const policyId = (p: { metadata: { namespace?: string; name: string } }) => `${p.metadata.namespace ?? "default"}/${p.metadata.name}`;
+
+export async function lintCommand(paths: string[], v: CliValues): Promise<number> {
   if (paths.length === 0) throw new UsageError("lint needs at least one PATH");
   const loaded = loadPolicies(paths, { readStdin });
   const diagnostics = [...loaded.diagnostics];
   for (const p of loaded.policies) diagnostics.push(...validatePolicy(p.policy, { locate: (path) => p.locate(path), file: p.file }));
   const policies = loaded.policies;
   const findings = hasErrors(loaded.diagnostics) ? [] : lintPolicies(loaded.policies.map((p) => p.policy), meshFromFlags(v));
-  if (wantsJson(v)) {
+  if (v.output === "sarif") {
+    const located = findings.map((f) => ({ ...f, location: policies.find((p) => policyId(p.policy) === f.policy)?.locate(f.path) }));
+    const { sarifLog } = await import("../../ci-formats/sarif.ts");
+    process.stdout.write(`${JSON.stringify(sarifLog({ diagnostics, findings: located, version: GENERATOR.split(" ")[1] }), null, 2)}\n`);
+  } else if (wantsJson(v)) {
     process.stdout.write(`${JSON.stringify({ diagnostics, findings })}\n`);
   } else {
     printDiagnostics(diagnostics);
