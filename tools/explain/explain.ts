@@ -8,7 +8,9 @@ import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings, Rule } from "../model/policy.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
 import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { compilePolicies } from "../compile/compile.ts";
 import { isDryRun } from "../compile/dry-run.ts";
+import { encodeBlob } from "../encode/encode.ts";
 import { type NotApplicable, type NotApplicableKind, whyNotApplicable } from "./applicability.ts";
 import { type AttributeValue, conditionFailure, fieldFailure } from "./attributes.ts";
 import { Prober } from "./probes.ts";
@@ -82,9 +84,10 @@ async function checkNotApplicable(wasm: Uint8Array, policies: AuthorizationPolic
     metadata: { name: p.metadata.name, namespace: nsOf(p) },
     spec: { selector: p.spec?.selector, action: "ALLOW", rules: [{}] },
   }));
-  const compiled = compilePolicyObjects(probes, mesh);
-  if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-  const d = (await startFilter(wasm, pluginConfigJson(compiled.blob), workload)).decide(request);
+  // The probes are derived from policies that just passed validation: compile them directly.
+  const compiled = compilePolicies(probes.map((policy) => ({ policy })), mesh);
+  if (compiled.diagnostics.length > 0) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
+  const d = (await startFilter(wasm, pluginConfigJson(encodeBlob(compiled.mesh)), workload)).decide(request);
   if (d.config_error) throw new Error(`the filter rejected the applicability probe: ${d.config_error}`);
   if (d.decision === "ALLOW" && d.policy !== null) {
     throw new ExplainDisagreement(`the filter applies ${d.policy} to this workload, but explain thought it does not apply (please report this)`);
