@@ -6,8 +6,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { test } from "node:test";
-import AjvDraft4 from "ajv-draft-04";
-import addFormats from "ajv-formats";
+import AjvDraft4Module from "ajv-draft-04";
+import addFormatsModule from "ajv-formats";
 import { REPO, meshauthz, tempFile } from "./cli-runner.ts";
 
 const require = createRequire(import.meta.url);
@@ -81,9 +81,11 @@ test("lint -o sarif writes SARIF 2.1.0 that validates against its schema, with r
   writeFileSync(file, LINT_INPUT);
   const r = meshauthz(["lint", file, "-o", "sarif"]);
   assert.equal(r.status, 1, r.stderr); // the invalid policy is an error
-  const log = JSON.parse(r.stdout);
-  const ajv = new AjvDraft4({ allErrors: true, strict: false, unicodeRegExp: false }) // the schema's "language" pattern is not valid with the u flag;
-  addFormats(ajv);
+  const log: any = JSON.parse(r.stdout);
+  // CommonJS packages: under NodeNext their classes are the `default` export of the module object.
+  // unicodeRegExp: false, as the schema's "language" pattern is not valid with the u flag.
+  const ajv = new AjvDraft4Module.default({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormatsModule.default(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(SARIF_SCHEMA, "utf8")));
   assert.ok(validate(log), JSON.stringify(validate.errors, null, 2));
 

@@ -23,7 +23,7 @@ test("npm pack + npm install -g gives a working meshauthz that runs dist/", () =
   // --offline: the package has no runtime dependencies to fetch (they are bundled into dist/).
   npm(["install", "-g", "--offline", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix", join(dir, "prefix"), join(dir, tarball)]);
   const bin = join(dir, "prefix", "bin", "meshauthz");
-  const env = { ...process.env, PATH: `${join(dir, "prefix", "bin")}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${join(dir, "prefix", "bin")}:${process.env.PATH}` };
   delete env.MESHAUTHZ_FROM_SOURCE;
   const run = (args: string[]) => spawnSync("meshauthz", args, { cwd: dir, env, encoding: "utf8" });
   assert.ok(existsSync(bin));
