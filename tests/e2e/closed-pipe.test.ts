@@ -29,6 +29,8 @@ for (const args of [
   ["lint", "deploy/examples/seed/manifests"],
   ["test", "deploy/examples/seed/seed-cases.yaml", "-v"],
   ["compile", "deploy/examples/seed/manifests", "-o", "-"],
+  ["coverage", "--policies", "deploy/examples/seed/manifests", "deploy/examples/seed/seed-cases.yaml"],
+  ["diff", "--before", "deploy/examples/seed/manifests/allow-frontend-get-data.yaml", "--after", "deploy/examples/seed/manifests", "--requests", "deploy/examples/seed/seed-cases.yaml"],
   ["--help"],
 ]) {
   test(`meshauthz ${args[0]} ${args[1]}: no stack trace when stdout is closed`, async () => {

@@ -6,7 +6,7 @@ import { UsageError, UserError } from "./errors.ts";
 const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
 
 Usage:
-  meshauthz compile PATH... -o FILE [--plugin-config] [mesh options]
+  meshauthz compile PATH... -o FILE [--plugin-config [observability]] [mesh options]
       Validate policies (files, folders, multi-document YAML, kind: List, - for stdin) as istiod
       would and compile them into the filter's blob (or, with --plugin-config, the WasmPlugin
       pluginConfig JSON {"policy": "<base64>"}).
@@ -20,9 +20,18 @@ Usage:
       match, and for each rule that does not, which field fails and the request's value (each
       asked of the filter); a count of the others (--all: why each one does not apply; -o json
       lists every policy).
-  meshauthz lint PATH... [-o json|sarif] [mesh options]
+  meshauthz lint PATH... [--workloads PATH...] [-o json|sarif] [mesh options]
       Validate policies and explain interactions that surprise operators (a DENY that makes an
-      ALLOW unreachable, ...).
+      ALLOW unreachable, ...). With --workloads (Deployments, Pods, kubectl get -o yaml): selectors
+      that match no workload, workloads left open or denied everything, namespaces without workloads.
+
+  meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS[/k=v,...]]
+                 [-o json] [--fail-on allow-to-deny|deny-to-allow|any]
+      Replay requests (case files, request files, Istio/Envoy access logs) through the filter
+      with both policy sets and report the decisions that change, grouped by deciding rule.
+      A change that depends on what a log did not record is "possible", never "certain".
+  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
+      Which rules the case files exercise, which they never match, which never decide.
 
   meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
                     [--name N] [--namespace NS] [--selector key=value]...
@@ -33,6 +42,11 @@ Mesh options (meshConfig):
   --root-namespace NS        default istio-system
   --trust-domain TD          default cluster.local
   --trust-domain-alias TD    repeatable
+
+Observability (pluginConfig; off by default, docs/filter-io.md):
+  --policy-counters off|policy|rule   meshauthz.policy.<ns>.<name>[.rule.<i>].allowed|denied
+  --decision-log LEVEL                log each decision and its rule at trace..critical
+  --deny-header                       x-meshauthz-denied-by on denials (discloses policy names)
 
 Other options:
   --wasm FILE                filter module (default build/meshauthz.wasm)
@@ -68,6 +82,17 @@ export async function main(argv: string[]): Promise<number> {
       "oci-layout": { type: "string" },
       all: { type: "boolean" },
       junit: { type: "string" },
+      before: { type: "string", multiple: true },
+      after: { type: "string", multiple: true },
+      requests: { type: "string", multiple: true },
+      workload: { type: "string" },
+      "fail-on": { type: "string" },
+      lcov: { type: "string" },
+      "fail-under": { type: "string" },
+      workloads: { type: "string", multiple: true },
+      "policy-counters": { type: "string" },
+      "decision-log": { type: "string" },
+      "deny-header": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,6 +112,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./commands/lint.ts")).lintCommand(positionals, values);
     case "explain":
       return (await import("./commands/explain.ts")).explainCommand(positionals, values);
+    case "diff":
+      return (await import("./commands/diff.ts")).diffCommand(positionals, values);
+    case "coverage":
+      return (await import("./commands/coverage.ts")).coverageCommand(positionals, values);
     case "package":
       return (await import("./commands/package.ts")).packageCommand(positionals, values);
     default:

@@ -38,6 +38,27 @@ export const LINT_RULES: Record<string, RuleHelp> = {
     short: "An HTTP method in lower case never matches.",
     help: "Methods are compared case-sensitively and HTTP methods are upper case: write GET, not get.",
   },
+  // lint --workloads (tools/lint/workloads.ts)
+  "namespace-without-workloads": {
+    name: "NamespaceWithoutWorkloads",
+    short: "A policy's namespace has none of the given workloads.",
+    help: "A policy applies only to workloads in its own namespace (or, in the root namespace, to the mesh). With no workload there, it applies to nothing: check the namespace for a typo.",
+  },
+  "selector-matches-no-workload": {
+    name: "SelectorMatchesNoWorkload",
+    short: "A policy's selector matches none of the given workloads.",
+    help: "matchLabels are compared exactly against the pod template's labels; a selector that matches no workload makes the policy apply to nothing.",
+  },
+  "workload-not-covered-by-allow": {
+    name: "WorkloadNotCoveredByAllow",
+    short: "A workload has no ALLOW policy while its neighbours do.",
+    help: "Istio allows every request to a workload no ALLOW policy applies to. If the namespace is meant to deny by default, add an allow-nothing policy (spec: {}) to it.",
+  },
+  "workload-denied-everything": {
+    name: "WorkloadDeniedEverything",
+    short: "ALLOW policies apply to a workload, but none of their rules can match its ports.",
+    help: "Once an ALLOW policy applies to a workload, requests that no ALLOW rule matches are denied; rules restricted to other ports deny every request to this one.",
+  },
 };
 
 /** Diagnostics from the compile pipeline, by stage and severity. */

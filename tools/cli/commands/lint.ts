@@ -1,10 +1,11 @@
-// meshauthz lint PATH... [-o json|sarif]
+// meshauthz lint PATH... [--workloads PATH...] [-o json|sarif]
 import { GENERATOR } from "../../compile/compile.ts";
-import { lintPolicies } from "../../lint/findings.ts";
+import { type Finding, lintPolicies } from "../../lint/findings.ts";
+import { lintWorkloads, loadWorkloads, type WorkloadFinding } from "../../lint/workloads.ts";
 import { loadPolicies } from "../../parse/index.ts";
 import { hasErrors } from "../../pipeline/policy-set.ts";
 import { validatePolicy } from "../../validate/index.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
 const policyId = (p: { metadata: { namespace?: string; name: string } }) => `${p.metadata.namespace ?? "default"}/${p.metadata.name}`;
@@ -15,9 +16,18 @@ export async function lintCommand(paths: string[], v: CliValues): Promise<number
   const diagnostics = [...loaded.diagnostics];
   for (const p of loaded.policies) diagnostics.push(...validatePolicy(p.policy, { locate: (path) => p.locate(path), file: p.file }));
   const policies = loaded.policies;
-  const findings = hasErrors(loaded.diagnostics) ? [] : lintPolicies(loaded.policies.map((p) => p.policy), meshFromFlags(v));
+  const findings: Array<Finding | WorkloadFinding> = hasErrors(loaded.diagnostics) ? [] : lintPolicies(loaded.policies.map((p) => p.policy), meshFromFlags(v));
+  if (v.workloads?.length) {
+    const w = loadWorkloads(v.workloads);
+    if (w.errors.length) throw new UserError(`--workloads: ${w.errors.join("\n")}`);
+    if (w.workloads.length === 0) throw new UserError(`--workloads: no Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or Pod in ${v.workloads.join(", ")}`);
+    if (!hasErrors(loaded.diagnostics)) findings.push(...lintWorkloads(loaded.policies.map((p) => p.policy), w.workloads, meshFromFlags(v)));
+  }
   if (v.output === "sarif") {
-    const located = findings.map((f) => ({ ...f, location: policies.find((p) => policyId(p.policy) === f.policy)?.locate(f.path) }));
+    const located = findings.map((f) => ({
+      ...f,
+      location: ("location" in f && f.location) || policies.find((p) => policyId(p.policy) === f.policy)?.locate(f.path),
+    }));
     const { sarifLog } = await import("../../ci-formats/sarif.ts");
     process.stdout.write(`${JSON.stringify(sarifLog({ diagnostics, findings: located, version: GENERATOR.split(" ")[1] }), null, 2)}\n`);
   } else if (wantsJson(v)) {
@@ -26,7 +36,7 @@ export async function lintCommand(paths: string[], v: CliValues): Promise<number
     printDiagnostics(diagnostics);
     for (const f of findings) {
       const loaded = policies.find((p) => `${p.policy.metadata.namespace ?? "default"}/${p.policy.metadata.name}` === f.policy);
-      const at = loaded?.locate(f.path);
+      const at = ("location" in f && f.location) || loaded?.locate(f.path);
       const where = at ? `${at.file}:${at.line}:${at.column}: ` : "";
       process.stdout.write(`${where}warning: ${f.policy}: ${f.path}: [${f.code}] ${f.message}\n`);
     }
