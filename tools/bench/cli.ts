@@ -65,6 +65,8 @@ function writeInputs(): { policies: string; request: string; seedRequest: string
 
 interface Run {
   ms: number;
+  /** user + system CPU time: on a shared machine, wall time also counts waiting for a core. */
+  cpuMs: number | null;
   rssMb: number | null;
 }
 
@@ -72,13 +74,14 @@ function runOnce(args: string[], expectStatus: number): Run {
   const timeFile = join(DIR, "time.txt");
   const useTime = existsSync(TIME);
   const cmd = useTime ? TIME : args[0];
-  const cmdArgs = useTime ? ["-f", "%M", "-o", timeFile, ...args] : args.slice(1);
+  const cmdArgs = useTime ? ["-f", "%M %U %S", "-o", timeFile, ...args] : args.slice(1);
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== expectStatus) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr.slice(0, 2000)}`);
-  const rssMb = useTime ? Number(readFileSync(timeFile, "utf8").trim().split("\n").at(-1)) / 1024 : null;
-  return { ms, rssMb };
+  if (!useTime) return { ms, cpuMs: null, rssMb: null };
+  const [kb, user, sys] = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { ms, cpuMs: (user + sys) * 1000, rssMb: kb / 1024 };
 }
 
 const median = (xs: number[]) => {
@@ -109,7 +112,13 @@ async function main(): Promise<void> {
   const rows = commands.map((c) => {
     const rs = runs.get(c.name)!;
     const rss = rs.map((x) => x.rssMb).filter((x): x is number => x !== null);
-    return { command: c.name, ms: +median(rs.map((x) => x.ms)).toFixed(1), max_rss_mb: rss.length ? +Math.max(...rss).toFixed(1) : null };
+    const cpu = rs.map((x) => x.cpuMs).filter((x): x is number => x !== null);
+    return {
+      command: c.name,
+      ms: +median(rs.map((x) => x.ms)).toFixed(1),
+      cpu_ms: cpu.length ? +median(cpu).toFixed(0) : null,
+      max_rss_mb: rss.length ? +Math.max(...rss).toFixed(1) : null,
+    };
   });
   const floor = rows[0].ms;
   const summary = {
@@ -124,9 +133,11 @@ async function main(): Promise<void> {
     return;
   }
   process.stdout.write(`meshauthz CLI, ${N} policies (${(summary.yaml_bytes / 1e6).toFixed(1)} MB YAML), median of ${RUNS} interleaved runs, ${process.version}\n`);
-  process.stdout.write(`${"command".padEnd(22)} ${"wall ms".padStart(9)} ${"x node".padStart(7)} ${"max RSS MB".padStart(11)}\n`);
+  process.stdout.write(`${"command".padEnd(22)} ${"wall ms".padStart(9)} ${"x node".padStart(7)} ${"cpu ms".padStart(8)} ${"max RSS MB".padStart(11)}\n`);
   for (const r of summary.rows) {
-    process.stdout.write(`${r.command.padEnd(22)} ${r.ms.toFixed(1).padStart(9)} ${r.over_node.toFixed(2).padStart(7)} ${(r.max_rss_mb?.toFixed(1) ?? "n/a").padStart(11)}\n`);
+    process.stdout.write(
+      `${r.command.padEnd(22)} ${r.ms.toFixed(1).padStart(9)} ${r.over_node.toFixed(2).padStart(7)} ${String(r.cpu_ms ?? "n/a").padStart(8)} ${(r.max_rss_mb?.toFixed(1) ?? "n/a").padStart(11)}\n`,
+    );
   }
   if (argv.includes("--clean")) rmSync(DIR, { recursive: true, force: true });
 }
