@@ -13,7 +13,7 @@ import { isDryRun } from "../compile/dry-run.ts";
 import { encodeBlob } from "../encode/encode.ts";
 import { type NotApplicable, type NotApplicableKind, whyNotApplicable } from "./applicability.ts";
 import { type AttributeValue, conditionFailure, fieldFailure } from "./attributes.ts";
-import { Prober } from "./probes.ts";
+import { type Probe, Prober } from "./probes.ts";
 
 export interface PartExplanation {
   /** e.g. `from[0].source.principals`, `when[1] (request.headers[x-tenant])` */
@@ -109,13 +109,28 @@ export async function explain(
   // checked in the filter.
   await checkNotApplicable(wasm, policies.filter((_, i) => reasons[i] && reasons[i].kind !== "targetRef"), workload, request, mesh);
 
+  // Every applicable policy's rules in one batch, with an empty rule per policy (it matches iff the
+  // filter applies the policy); then the parts of the rules that did not match, in a second batch.
   const prober = new Prober(wasm, workload, request, mesh);
-  const probe = async (p: AuthorizationPolicy, rule: Rule): Promise<boolean> => {
-    const r = await prober.rule(p, rule);
-    if (r === "not-applicable") throw new ExplainDisagreement(`the filter does not apply ${nsOf(p)}/${p.metadata.name} to this workload, but explain thought it does (please report this)`);
-    return r === "match";
-  };
+  const applicable = policies.filter((_, k) => !reasons[k]);
+  const first: Probe[] = applicable.flatMap((p) => [{ policy: p, rule: {} }, ...(p.spec?.rules ?? []).map((rule) => ({ policy: p, rule: rule ?? {} }))]);
+  const firstMatches = first.length ? await prober.matches(first) : [];
+  const ruleMatches = new Map<AuthorizationPolicy, boolean[]>();
+  let at = 0;
+  for (const p of applicable) {
+    if (!firstMatches[at++]) throw new ExplainDisagreement(`the filter does not apply ${nsOf(p)}/${p.metadata.name} to this workload, but explain thought it does (please report this)`);
+    ruleMatches.set(p, (p.spec?.rules ?? []).map(() => firstMatches[at++]));
+  }
+  const second: Array<Probe & { part: Part }> = [];
+  for (const p of applicable) {
+    (p.spec?.rules ?? []).forEach((rule, i) => {
+      if (!ruleMatches.get(p)![i]) for (const part of ruleParts(rule ?? {})) second.push({ policy: p, rule: part.rule, part });
+    });
+  }
+  const partMatches = second.length ? await prober.matches(second) : [];
+
   const out: PolicyExplanation[] = [];
+  let partAt = 0;
   for (const [k, p] of policies.entries()) {
     const base = { policy: `${nsOf(p)}/${p.metadata.name}`, action: p.spec?.action ?? "ALLOW", dryRun: isDryRun(p.metadata.annotations) };
     const reason = reasons[k];
@@ -123,20 +138,17 @@ export async function explain(
       out.push({ ...base, applies: false, notApplicable: reason, rules: [] });
       continue;
     }
-    const rules: RuleExplanation[] = [];
-    const specRules = p.spec?.rules ?? [];
-    if (specRules.length === 0) await probe(p, {});
-    for (const [i, rule] of specRules.entries()) {
-      const matches = await probe(p, rule ?? {});
+    const rules: RuleExplanation[] = (p.spec?.rules ?? []).map((rule, i) => {
+      const matches = ruleMatches.get(p)![i];
       const parts: PartExplanation[] = [];
       if (!matches) {
         for (const part of ruleParts(rule ?? {})) {
-          const ok = await probe(p, part.rule);
+          const ok = partMatches[partAt++];
           parts.push(ok ? { path: part.path, matches: true } : { path: part.path, matches: false, ...part.fail(request) });
         }
       }
-      rules.push({ id: `ns[${nsOf(p)}]-policy[${p.metadata.name}]-rule[${i}]`, matches, parts });
-    }
+      return { id: `ns[${nsOf(p)}]-policy[${p.metadata.name}]-rule[${i}]`, matches, parts };
+    });
     out.push({ ...base, applies: true, rules });
   }
   return { decision, policies: out };
