@@ -13,7 +13,13 @@ import { REPO, tempFile } from "./cli-runner.ts";
 test("npm pack + npm install -g gives a working meshauthz that runs dist/", () => {
   assert.ok(existsSync(join(REPO, "dist/cli/main.js")), "dist/ is missing: npm run build");
   const dir = mkdtempSync(join(tmpdir(), "meshauthz-install-"));
-  const npm = (args: string[]) => execFileSync("npm", args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  // Under `npm test`, PATH starts with node_modules/.bin, where as-pect's dependencies put an old
+  // npm 6; the npm running the script is npm_execpath.
+  const npmCli = process.env.npm_execpath?.endsWith("npm-cli.js") ? process.env.npm_execpath : undefined;
+  const npm = (args: string[]) =>
+    npmCli
+      ? execFileSync(process.execPath, [npmCli, ...args], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+      : execFileSync("npm", args, { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   npm(["pack", "--ignore-scripts", "--silent", "--pack-destination", dir]);
   const tarball = readdirSync(dir).find((f) => f.endsWith(".tgz"))!;
   const listing = execFileSync("tar", ["-tzf", join(dir, tarball)], { encoding: "utf8" });
