@@ -151,8 +151,8 @@ export async function run(argv: string[]): Promise<void> {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`meshauthz: ${(e as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (e instanceof UserError) {
-      process.stderr.write(`meshauthz: ${e.message}\n`);
+    } else if (e instanceof UserError || (e as Error).name === "WasmMissingError") {
+      process.stderr.write(`meshauthz: ${(e as Error).message}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`meshauthz: internal error: ${(e as Error).stack ?? e}\n`);
