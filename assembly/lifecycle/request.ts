@@ -4,9 +4,10 @@ import { Runtime } from "../decide/plugin";
 import { decide } from "../decide/decision";
 import { applyDecision, denyInvalid } from "../report/outcome";
 
-/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. */
+/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. A root
+ *  configured for connections (mode "network") cannot decide HTTP requests: denied. */
 export function onRequestHeaders(rt: usize): u32 {
-  return rt == 0 ? denyInvalid() : onRequest(changetype<Runtime>(rt));
+  return rt == 0 || changetype<Runtime>(rt).cache.network ? denyInvalid() : onRequest(changetype<Runtime>(rt));
 }
 
 function onRequest(rt: Runtime): u32 {

@@ -33,10 +33,15 @@ Usage:
   meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
       Which rules the case files exercise, which they never match, which never decide.
 
-  meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
+  meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE]
+                    [--oci-layout DIR [--tag T] [--variant compat|artifact]]
                     [--name N] [--namespace NS] [--selector key=value]...
-      Compile policies into a ready-to-apply WasmPlugin manifest; with --oci-layout, also write
-      the filter as an OCI image layout (Istio's compat variant) to push to your registry.
+      Compile policies into a ready-to-apply WasmPlugin manifest. The module is pinned as Istio
+      checks it: oci:// by the image manifest digest (url rewritten to oci://REG/REPO@sha256:...),
+      http(s):// by the module's sha256, file:// not at all. With --oci-layout, also write the
+      filter as an OCI image layout (default variant compat; tag from --tag or the url) to push
+      unchanged (skopeo copy --preserve-digests) to the registry named by --url.
+      --network --tcp-ports P,...: also a NETWORK WasmPlugin enforcing TCP connections on those ports.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
@@ -82,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
       "oci-layout": { type: "string" },
       all: { type: "boolean" },
       junit: { type: "string" },
+      sha256: { type: "string" },
+      variant: { type: "string" },
       before: { type: "string", multiple: true },
       after: { type: "string", multiple: true },
       requests: { type: "string", multiple: true },
@@ -93,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
       "policy-counters": { type: "string" },
       "decision-log": { type: "string" },
       "deny-header": { type: "boolean" },
+      network: { type: "boolean" },
+      "tcp-ports": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

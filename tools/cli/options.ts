@@ -24,6 +24,8 @@ export interface CliValues {
   "oci-layout"?: string;
   all?: boolean;
   junit?: string;
+  sha256?: string;
+  variant?: string;
   before?: string[];
   after?: string[];
   requests?: string[];
@@ -35,6 +37,8 @@ export interface CliValues {
   "policy-counters"?: string;
   "decision-log"?: string;
   "deny-header"?: boolean;
+  network?: boolean;
+  "tcp-ports"?: string;
 }
 
 /** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */

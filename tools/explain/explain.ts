@@ -7,7 +7,7 @@ import { type Decision, startFilter } from "../cases/filter-decision.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings, Rule } from "../model/policy.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { compilePolicies } from "../compile/compile.ts";
 import { isDryRun } from "../compile/dry-run.ts";
 import { encodeBlob } from "../encode/encode.ts";
@@ -43,6 +43,8 @@ export interface PolicyExplanation {
 }
 
 export interface Explanation {
+  /** A TCP connection, decided by the network filter with Istio's TCP translation. */
+  tcp?: boolean;
   decision: Decision;
   /** Every policy: the applicable ones with their rules, the others with the reason. */
   policies: PolicyExplanation[];
@@ -87,7 +89,8 @@ async function checkNotApplicable(wasm: Uint8Array, policies: AuthorizationPolic
   // The probes are derived from policies that just passed validation: compile them directly.
   const compiled = compilePolicies(probes.map((policy) => ({ policy })), mesh);
   if (compiled.diagnostics.length > 0) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-  const d = (await startFilter(wasm, pluginConfigJson(encodeBlob(compiled.mesh)), workload)).decide(request);
+  const mode = modeForRequest(request);
+  const d = (await startFilter(wasm, pluginConfigJson(encodeBlob(compiled.mesh), undefined, { mode }), workload, mode === "network")).decide(request);
   if (d.config_error) throw new Error(`the filter rejected the applicability probe: ${d.config_error}`);
   if (d.decision === "ALLOW" && d.policy !== null) {
     throw new ExplainDisagreement(`the filter applies ${d.policy} to this workload, but explain thought it does not apply (please report this)`);
@@ -103,7 +106,9 @@ export async function explain(
 ): Promise<Explanation> {
   const compiled = compilePolicyObjects(policies, mesh);
   if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob), workload)).decide(request);
+  // A TCP request is explained as the network filter decides it (the TCP projection).
+  const mode = modeForRequest(request);
+  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob, undefined, { mode }), workload, mode === "network")).decide(request);
   const reasons = policies.map((p) => whyNotApplicable(p, workload, mesh));
   // targetRef policies are left out by the compiler (compile.ts appliesToSidecars); the others are
   // checked in the filter.
@@ -151,15 +156,25 @@ export async function explain(
     });
     out.push({ ...base, applies: true, rules });
   }
-  return { decision, policies: out };
+  return mode === "network" ? { tcp: true, decision, policies: out } : { decision, policies: out };
+}
+
+/** The HTTP status, or what happened to a connection (status 0: the network filter). */
+export function statusText(d: { decision: string; status: number }): string {
+  if (d.status !== 0) return String(d.status);
+  return d.decision === "DENY" ? "connection closed" : "connection";
 }
 
 const KIND_WORDS: Record<NotApplicableKind, string> = { namespace: "namespace", selector: "selector", targetRef: "targetRef" };
 
 export function describeExplanation(e: Explanation, opts: { all?: boolean } = {}): string {
   const d = e.decision;
-  const lines = [`${d.decision} (${d.status})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
+  const lines = [`${d.decision} (${statusText(d)})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
   if (d.policy === "none") lines.push("  ALLOW policies apply to this workload and none of their rules matched.");
+  if (e.tcp) {
+    lines.push("  A TCP connection: rules as Istio builds them for TCP chains. An ALLOW rule using hosts, methods, paths,");
+    lines.push("  requestPrincipals, request.headers or request.auth.* never matches; DENY and AUDIT rules ignore those fields.");
+  }
   const applying = e.policies.filter((p) => p.applies);
   lines.push("", `Policies that apply to this workload (${applying.length} of ${e.policies.length}):`);
   for (const p of applying) {

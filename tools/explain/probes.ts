@@ -13,7 +13,7 @@ import type { CompiledPolicy } from "../compile/ir.ts";
 import { encodeBlob } from "../encode/encode.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings, Rule } from "../model/policy.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 
 export interface Probe {
   /** The policy the probed rule belongs to: its namespace and selector place the probe. */
@@ -51,7 +51,8 @@ export class Prober {
     const solve = async (batch: number[]): Promise<void> => {
       if (batch.length === 0) return;
       const blob = encodeBlob({ ...compiled.mesh, policies: batch.map((i) => byIndex.get(i)!) });
-      const d = (await startFilter(this.wasm, pluginConfigJson(blob), this.workload)).decide(this.request);
+      const mode = modeForRequest(this.request);
+      const d = (await startFilter(this.wasm, pluginConfigJson(blob, undefined, { mode }), this.workload, mode === "network")).decide(this.request);
       if (d.config_error) throw new Error(`the filter rejected a probe: ${d.config_error}`);
       if (d.decision === "ALLOW" && d.policy === null) throw new ProbeNotApplicable("the filter applies none of the probed policies");
       const hit = d.decision === "ALLOW" ? NAME.exec(d.policy ?? "") : null;
