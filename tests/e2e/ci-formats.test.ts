@@ -8,6 +8,8 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import AjvDraft4Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
+import type { TestReport } from "../../tools/cases/run-cases.ts";
+import { junitXml } from "../../tools/ci-formats/junit.ts";
 import { REPO, meshauthz, tempFile } from "./cli-runner.ts";
 
 const require = createRequire(import.meta.url);
@@ -33,11 +35,6 @@ const CASES = (policyFile: string) => `cases:
   workload: {namespace: default, labels: {app: backend}}
   request: {method: POST, path: /}
   expected: {decision: ALLOW}
-- id: tcp-case
-  policy_files: [${policyFile}]
-  workload: {namespace: default, labels: {app: backend}}
-  request: {protocol: TCP, destination_port: 5432}
-  expected: {decision: DENY}
 `;
 
 test("test --junit writes JUnit XML that validates against the Jenkins JUnit XSD", () => {
@@ -50,11 +47,29 @@ test("test --junit writes JUnit XML that validates against the Jenkins JUnit XSD
   const lint = spawnSync("xmllint", ["--noout", "--schema", JUNIT_XSD, out], { encoding: "utf8" });
   assert.equal(lint.error, undefined, "xmllint is needed (Debian libxml2-utils; .ci/run installs it)");
   assert.equal(lint.status, 0, lint.stderr);
-  assert.match(xml, /<testsuites name="meshauthz test" tests="3" failures="1" errors="0"/);
-  assert.match(xml, /<testsuite name="[^"]*junit-cases\.yaml" tests="3" failures="1" errors="0" skipped="1" time="\d+\.\d{3}" timestamp="/);
+  assert.match(xml, /<testsuites name="meshauthz test" tests="2" failures="1" errors="0"/);
+  assert.match(xml, /<testsuite name="[^"]*junit-cases\.yaml" tests="2" failures="1" errors="0" skipped="0" time="\d+\.\d{3}" timestamp="/);
   assert.match(xml, /<testcase name="get &lt;allowed&gt; &amp; &quot;quoted&quot; \uFFFD" classname="junit-cases" time="\d+\.\d{3}"\/>/);
   assert.match(xml, /<testcase name="post-is-allowed-wrongly" classname="junit-cases" time="[\d.]+">\n\s+<failure message="decision DENY, expected ALLOW" type="meshauthz.CaseFailure">decision DENY, expected ALLOW\nexpected: /);
-  assert.match(xml, /<testcase name="tcp-case"[^>]*>\n\s+<skipped>TCP connections/);
+});
+
+test("a skipped case is <skipped> with its reason, valid against the XSD", () => {
+  const report: TestReport = {
+    total: 2,
+    passed: 1,
+    failed: 0,
+    skipped: 1,
+    results: [
+      { id: "ok", status: "pass", expected: { decision: "ALLOW" }, actual: { decision: "ALLOW" }, reason: "", seconds: 0.0125 },
+      { id: "later", status: "skip", expected: { decision: "DENY" }, actual: null, reason: "not evaluated <yet> & why", seconds: 0 },
+    ],
+  };
+  const out = tempFile("junit-skip.xml", junitXml("cases/x.yaml", report, { timestamp: new Date(0) }));
+  const lint = spawnSync("xmllint", ["--noout", "--schema", JUNIT_XSD, out], { encoding: "utf8" });
+  assert.equal(lint.status, 0, lint.stderr);
+  const xml = readFileSync(out, "utf8");
+  assert.match(xml, /<testsuite name="cases\/x.yaml" tests="2" failures="0" errors="0" skipped="1" time="0.013" timestamp="1970-01-01T00:00:00">/);
+  assert.match(xml, /<testcase name="later" classname="x" time="0.000">\n\s+<skipped>not evaluated &lt;yet&gt; &amp; why<\/skipped>\n\s+<\/testcase>/);
 });
 
 const LINT_INPUT = `apiVersion: security.istio.io/v1
