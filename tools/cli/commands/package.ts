@@ -8,7 +8,8 @@ import { wasmPluginManifest } from "../../package/wasmplugin.ts";
 import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
 function parseSelector(items: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -58,9 +59,15 @@ export function packageCommand(paths: string[], v: CliValues): number {
   } catch (e) {
     throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
   }
-  const result = compileSources(paths, meshFromFlags(v), readStdin);
-  printDiagnostics(result.diagnostics);
+  // --namespace is the WasmPlugin's here; --policy-namespace is kubectl's -n for the policies.
+  const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
+  printDiagnostics(result.diagnostics, v.quiet);
   if (!result.blob) return 1;
+  const empty = result.loaded ? emptySetProblem(result.loaded) : null;
+  if (empty && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: error: ${empty}; nothing written\n`);
+    return 1;
+  }
   const pin = pinnedModule(v);
   const options = {
     name: v.name ?? "meshauthz",
