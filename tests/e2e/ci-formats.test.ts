@@ -72,15 +72,16 @@ test("a skipped case is <skipped> with its reason, valid against the XSD", () =>
   assert.match(xml, /<testcase name="later" classname="x" time="0.000">\n\s+<skipped>not evaluated &lt;yet&gt; &amp; why<\/skipped>\n\s+<\/testcase>/);
 });
 
-const LINT_INPUT = `apiVersion: security.istio.io/v1
+const FINDINGS = `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: findings, namespace: default}
 spec:
   rules:
   - from: [{source: {principals: ["spiffe://cluster.local/ns/default/sa/x"]}}]
     to: [{operation: {methods: ["get"]}}]
----
-apiVersion: security.istio.io/v1
+`;
+
+const INVALID = `apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata: {name: invalid, namespace: default}
 spec:
@@ -89,41 +90,49 @@ spec:
   - to: [{operation: {methods: [""]}}]
 `;
 
-test("lint -o sarif writes SARIF 2.1.0 that validates against its schema, with rules, help, levels and regions", () => {
-  // Inside the working directory (the repository in CI), so that its URI is relative.
+/** lint -o sarif on a file inside the working directory (the repository in CI), so that its URI is relative. */
+function lintSarif(name: string, content: string, status: number): { log: any; file: string } {
   mkdirSync(`${REPO}build/test-ci-formats`, { recursive: true });
-  const file = `${REPO}build/test-ci-formats/sarif-input.yaml`;
-  writeFileSync(file, LINT_INPUT);
+  const file = `${REPO}build/test-ci-formats/${name}`;
+  writeFileSync(file, content);
   const r = meshauthz(["lint", file, "-o", "sarif"]);
-  assert.equal(r.status, 1, r.stderr); // the invalid policy is an error
+  assert.equal(r.status, status, r.stderr);
   const log: any = JSON.parse(r.stdout);
-  // CommonJS packages: under NodeNext their classes are the `default` export of the module object.
+  // CommonJS packages: under NodeNext their classes are the \`default\` export of the module object.
   // unicodeRegExp: false, as the schema's "language" pattern is not valid with the u flag.
   const ajv = new AjvDraft4Module.default({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormatsModule.default(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(SARIF_SCHEMA, "utf8")));
   const valid: boolean = validate(log);
   assert.ok(valid, JSON.stringify(validate.errors, null, 2));
-
-  const run = log.runs[0];
   assert.equal(log.version, "2.1.0");
+  const run = log.runs[0];
   assert.equal(run.tool.driver.name, "meshauthz");
   const rules = new Map(run.tool.driver.rules.map((x: any) => [x.id, x]));
   for (const res of run.results) {
     assert.equal(run.tool.driver.rules[res.ruleIndex].id, res.ruleId);
     assert.ok((rules.get(res.ruleId) as any).help.text.length > 20);
   }
+  return { log, file };
+}
+
+test("lint -o sarif writes SARIF 2.1.0 that validates against its schema, with rules, help, levels and regions", () => {
+  const { log, file } = lintSarif("sarif-findings.yaml", FINDINGS, 0);
+  const run = log.runs[0];
   const byRule = (id: string) => run.results.filter((x: any) => x.ruleId === id);
   const spiffe = byRule("principal-with-spiffe-prefix")[0];
   assert.equal(spiffe.level, "warning");
   const loc = spiffe.locations[0].physicalLocation;
   assert.equal(loc.artifactLocation.uriBaseId, "%SRCROOT%");
   assert.ok(!loc.artifactLocation.uri.startsWith("/") && !loc.artifactLocation.uri.includes(":"), loc.artifactLocation.uri);
-  assert.equal(loc.artifactLocation.uri, "build/test-ci-formats/sarif-input.yaml");
+  assert.equal(loc.artifactLocation.uri, "build/test-ci-formats/sarif-findings.yaml");
   assert.equal(new URL(loc.artifactLocation.uri, run.originalUriBaseIds["%SRCROOT%"].uri).pathname, file);
   assert.deepEqual([loc.region.startLine, loc.region.startColumn], [6, 35]);
   assert.equal(byRule("lowercase-method")[0].locations[0].physicalLocation.region.startLine, 7);
-  const error = run.results.find((x: any) => x.level === "error");
+
+  // An invalid policy: an error result at its line, and exit 1 after the log is written.
+  const invalid = lintSarif("sarif-invalid.yaml", INVALID, 1).log.runs[0];
+  const error = invalid.results.find((x: any) => x.level === "error");
   assert.ok(error, "the invalid policy is an error result");
-  assert.equal(error.locations[0].physicalLocation.region.startLine, 15);
+  assert.equal(error.locations[0].physicalLocation.region.startLine, 7);
 });
