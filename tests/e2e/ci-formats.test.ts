@@ -98,7 +98,7 @@ function lintSarif(name: string, content: string, status: number): { log: any; f
   const r = meshauthz(["lint", file, "-o", "sarif"]);
   assert.equal(r.status, status, r.stderr);
   const log: any = JSON.parse(r.stdout);
-  // CommonJS packages: under NodeNext their classes are the \`default\` export of the module object.
+  // CommonJS packages: under NodeNext their classes are the `default` export of the module object.
   // unicodeRegExp: false, as the schema's "language" pattern is not valid with the u flag.
   const ajv = new AjvDraft4Module.default({ allErrors: true, strict: false, unicodeRegExp: false });
   addFormatsModule.default(ajv);
