@@ -1,7 +1,7 @@
 // The request's value of the attribute a rule part tests, for `explain` to print next to a part the
 // filter says failed ("request.method = \"POST\" does not match [\"GET\"]"). Only words: whether the
 // part matches is always the filter's answer (probes.ts).
-import type { CaseRequest } from "../model/case-file.ts";
+import type { CaseRequest, WireBytes } from "../model/case-file.ts";
 import type { Condition } from "../model/policy.ts";
 
 export interface AttributeValue {
@@ -27,8 +27,15 @@ const OPERATION: Record<string, string> = {
   paths: "request.path",
 };
 
+/** Raw bytes (case files may give them) are shown as text, invalid UTF-8 as U+FFFD. */
+function text(v: WireBytes): string {
+  return typeof v === "string" ? v : Buffer.from(v).toString("utf8");
+}
+
 function header(req: CaseRequest, name: string): string | string[] | null {
-  for (const [k, v] of Object.entries(req.headers ?? {})) if (k.toLowerCase() === name.toLowerCase()) return v;
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (k.toLowerCase() === name.toLowerCase()) return Array.isArray(v) ? v.map(text) : text(v);
+  }
   return null;
 }
 
@@ -89,7 +96,7 @@ export function attributeValue(req: CaseRequest, attribute: string): AttributeVa
     case "destination.ip":
       return req.destination_ip ?? null;
     case "connection.sni":
-      return req.sni ?? null;
+      return req.sni === undefined || req.sni === null ? null : text(req.sni);
     default:
       return null;
   }
