@@ -94,9 +94,15 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   // RequestAuthentications among a case's policies configure jwt_authn (jwt-authn.ts), not RBAC.
   const requestAuthentications: RequestAuthentication[] = [];
   const raErrors: string[] = [];
+  const kept: number[] = []; // positions in c.policies of the AuthorizationPolicies (for locations)
   policies = policies.filter((p, i) => {
-    if (!isRequestAuthentication(p)) return true;
-    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`));
+    if (!isRequestAuthentication(p)) {
+      kept.push(i);
+      return true;
+    }
+    const at = c.policies ? opts.locate?.(`cases[${index}].policies[${i}]`) : undefined;
+    const where = at ? `${at.file}:${at.line}:${at.column}: ` : "";
+    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`).map((e) => where + e));
     requestAuthentications.push(p);
     return false;
   });
@@ -104,7 +110,7 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
   const mesh = meshSettings(file.meta, c.mesh);
-  const locates = c.policies ? c.policies.map((_, j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
+  const locates = c.policies ? kept.map((j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
   const compiled = compilePolicyObjects(policies, mesh, locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
