@@ -23,6 +23,8 @@ export interface CaseResult {
   expected: unknown;
   actual: unknown;
   reason: string;
+  /** Wall time of the case, for reports (JUnit). */
+  seconds?: number;
 }
 
 export interface TestReport {
@@ -187,13 +189,18 @@ function runValidationCase(c: ValidationCase, opts: RunOptions, index: number): 
 export async function runCaseFile(file: CaseFile, opts: RunOptions): Promise<TestReport> {
   const results: CaseResult[] = [];
   for (const [i, c] of (file.cases ?? []).entries()) {
+    const t0 = performance.now();
     try {
       results.push(await runDecisionCase(file, c, opts, i));
     } catch (e) {
       results.push({ id: c.id, status: "fail", expected: c.expected, actual: null, reason: `error: ${(e as Error).message}` });
     }
+    results[results.length - 1].seconds = (performance.now() - t0) / 1000;
   }
-  for (const [i, c] of (file.validation_cases ?? []).entries()) results.push(runValidationCase(c, opts, i));
+  for (const [i, c] of (file.validation_cases ?? []).entries()) {
+    const t0 = performance.now();
+    results.push({ ...runValidationCase(c, opts, i), seconds: (performance.now() - t0) / 1000 });
+  }
   const count = (s: CaseStatus) => results.filter((r) => r.status === s).length;
   return { total: results.length, passed: count("pass"), failed: count("fail"), skipped: count("skip"), results };
 }
