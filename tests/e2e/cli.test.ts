@@ -106,3 +106,19 @@ test("test on a case file without cases fails (nothing was checked) unless --all
   assert.match(r.stderr, /has no case: nothing was checked \(--allow-empty accepts this\)/);
   assert.equal(meshauthz(["test", empty, "--allow-empty"]).status, 0);
 });
+
+test("a gate flag given to a command that does not read it is a usage error, not a silently passing gate", () => {
+  const policies = tempFile("gate-flag.yaml", ALLOW_GET);
+  const cases = tempFile("gate-flag-cases.yaml", "cases:\n- id: get\n  workload: {namespace: shop, labels: {app: cart}}\n  request: {method: GET, path: /}\n  expected: {decision: ALLOW}\n");
+  for (const args of [
+    ["lint", policies, "--fail-on", "any"],
+    ["test", cases, "--policies", policies, "--fail-under", "100"],
+    ["coverage", "--policies", policies, cases, "--allow-skip"],
+    ["check", "--policies", policies, "--request", tempFile("gate-req.yaml", REQUEST("GET")), "--allow-empty"],
+  ]) {
+    const r = meshauthz(args);
+    assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /does not apply to/);
+  }
+  assert.equal(meshauthz(["test", cases, "--policies", policies, "--allow-skip", "--allow-empty"]).status, 0);
+});

@@ -70,6 +70,16 @@ Other options:
   -h, --help
 `;
 
+/** Flags that decide an exit code or write a report, and the commands that read them. */
+const GATE_FLAGS: Record<string, string[]> = {
+  "fail-on": ["diff"],
+  "fail-under": ["coverage"],
+  "allow-skip": ["test"],
+  "allow-empty": ["compile", "package", "lint", "diff", "coverage", "test"],
+  junit: ["test"],
+  lcov: ["coverage"],
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "-h" || command === "--help" || command === "help") {
@@ -125,6 +135,13 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  // A gate flag given to a command that does not read it would be ignored and the gate pass
+  // unchecked (`lint --fail-on any`, `test --fail-under 100`): a usage error instead.
+  for (const [flag, commands] of Object.entries(GATE_FLAGS)) {
+    if ((values as Record<string, unknown>)[flag] !== undefined && !commands.includes(command)) {
+      throw new UsageError(`--${flag} does not apply to ${command} (only to ${commands.join(", ")})`);
+    }
   }
   // Loaded on demand: compile and lint never load the Wasm host.
   switch (command) {
