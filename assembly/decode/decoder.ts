@@ -9,7 +9,8 @@ import { crc32 } from "./crc32";
 import { DecodeError, Where, decodeErrorText } from "./errors";
 import {
   Action, HEADER_BYTES, LABEL_BYTES, LEAF_BYTES, MAGIC, MAJOR, MINOR, NODE_BYTES, NONE, PATTERN_BYTES, PIECE_BYTES,
-  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT, Section,
+  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT, SECTION_COUNT_1_1, Section,
+  HeaderMatch, ITEM_BYTES, PROVIDER_BYTES, PROVIDER_FAIL_OPEN, ProviderKind,
 } from "./format";
 import { Tables } from "./tables";
 import { Reach } from "./reach";
@@ -29,8 +30,10 @@ export class Decoded {
 class Decoder {
   r: Decoded = new Decoded();
   t: Tables = new Tables();
-  secPtr: StaticArray<usize> = new StaticArray<usize>(8);
-  secLen: StaticArray<usize> = new StaticArray<usize>(8);
+  secPtr: StaticArray<usize> = new StaticArray<usize>(9);
+  secLen: StaticArray<usize> = new StaticArray<usize>(9);
+  /** 7 sections in a 1.0 blob, 8 in a 1.1 blob. */
+  sectionCount: u32 = SECTION_COUNT;
   /** The counts table() read. */
   count: u32 = 0;
   count2: u32 = 0;
@@ -53,14 +56,15 @@ class Decoder {
     if (<usize>load<u32>(b, 8) != this.len) return this.fail(DecodeError.BadLength);
     if (load<u32>(b, 12) != crc32(b + 16, this.len - 16)) return this.fail(DecodeError.BadChecksum);
     if (load<u32>(b, 16) != 0) return this.fail(DecodeError.BadFlags);
-    if (load<u32>(b, 20) != SECTION_COUNT) return this.fail(DecodeError.BadSectionCount);
+    this.sectionCount = load<u16>(b, 6) >= 1 ? SECTION_COUNT_1_1 : SECTION_COUNT;
+    if (load<u32>(b, 20) != this.sectionCount) return this.fail(DecodeError.BadSectionCount);
     return true;
   }
 
   sections(): bool {
     const end = this.base + this.len;
     let pos = this.base + <usize>HEADER_BYTES;
-    for (let tag: u32 = 1; tag <= SECTION_COUNT; tag++) {
+    for (let tag: u32 = 1; tag <= this.sectionCount; tag++) {
       if (end - pos < 8) return this.fail(DecodeError.Truncated, Where.Section, tag);
       if (load<u32>(pos) != tag) return this.fail(DecodeError.BadSectionTag, Where.Section, tag);
       const l = <usize>load<u32>(pos, 4);
@@ -190,6 +194,44 @@ class Decoder {
     t.pieces = t.patterns + <usize>t.patternCount * PATTERN_BYTES + 4;
     return true;
   }
+
+  /** PROVIDERS (1.1): every record, its strings and item range, eagerly (a handful per mesh). */
+  providers(): bool {
+    if (this.sectionCount < SECTION_COUNT_1_1) return true;
+    if (!this.table(Section.Providers, PROVIDER_BYTES, ITEM_BYTES)) return false;
+    const t = this.t;
+    t.providerCount = this.count;
+    t.providers = unchecked(this.secPtr[Section.Providers]) + 4;
+    t.itemCount = this.count2;
+    t.items = t.providers + <usize>t.providerCount * PROVIDER_BYTES + 4;
+    for (let i: u32 = 0; i < t.providerCount; i++) {
+      const kind = t.providerKind(i);
+      if (kind < ProviderKind.Http || kind > ProviderKind.Grpc || (t.providerFlags(i) & ~PROVIDER_FAIL_OPEN) != 0) {
+        return this.fail(DecodeError.BadProvider, Where.Provider, i);
+      }
+      let e = max(max(t.strError(t.providerName(i)), t.strError(t.providerCluster(i))), t.strError(t.providerAuthority(i)));
+      const prefix = t.providerPathPrefix(i);
+      if (prefix != NONE) e = max(e, t.strError(prefix));
+      if (e != DecodeError.None) return this.fail(e, Where.Provider, i);
+      let end = <u64>t.providerItemFirst(i);
+      for (let k: u32 = 0; k < 4; k++) end += <u64>t.providerItems(i, k);
+      if (end > <u64>t.itemCount) return this.fail(DecodeError.BadProvider, Where.Provider, i);
+      const first = t.providerItemFirst(i);
+      const matchers = t.providerItems(i, 0) + t.providerItems(i, 1) + t.providerItems(i, 2);
+      for (let k: u32 = 0; k < matchers + t.providerItems(i, 3); k++) {
+        const it = first + k;
+        if (k < matchers) {
+          const a = t.itemA(it);
+          if (a < HeaderMatch.Exact || a > HeaderMatch.Suffix) return this.fail(DecodeError.BadProvider, Where.Provider, i);
+          e = t.strError(t.itemB(it));
+        } else {
+          e = max(t.strError(t.itemA(it)), t.strError(t.itemB(it)));
+        }
+        if (e != DecodeError.None) return this.fail(e, Where.Provider, i);
+      }
+    }
+    return true;
+  }
 }
 
 /** Decodes the blob at [base, base+len) (the eager checks above). On success the returned tables
@@ -197,7 +239,7 @@ class Decoder {
 export function decodeBlob(base: usize, len: usize): Decoded {
   const d = new Decoder(base, len);
   // Dependency order: every index is checked against a section already read.
-  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph();
+  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.providers();
   if (ok) {
     d.t.base = base;
     d.t.length = len;

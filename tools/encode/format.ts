@@ -1,7 +1,7 @@
-// Constants of blob format 1.0 (docs/blob-format.md).
+// Constants of blob format 1.1 (docs/blob-format.md).
 export const MAGIC = Uint8Array.from([0x4d, 0x41, 0x5a, 0x42]); // "MAZB"
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+export const FORMAT_MINOR = 1;
 export const HEADER_BYTES = 24;
 export const NONE = 0xffffffff;
 
@@ -13,7 +13,13 @@ export enum SectionTag {
   Nodes = 5,
   Leaves = 6,
   Patterns = 7,
+  /** 1.1: ext_authz providers of the mesh config. */
+  Providers = 8,
 }
+
+export const PROVIDER_KIND = { http: 1, grpc: 2 } as const;
+export const PROVIDER_FLAG_FAIL_OPEN = 1;
+export const HEADER_MATCH_KIND = { exact: 1, prefix: 2, suffix: 3 } as const;
 
 export enum NodeOp {
   Any = 1,
