@@ -20,10 +20,11 @@ test("valid vectors carry a correct header", () => {
     const view = new DataView(v.blob.buffer, v.blob.byteOffset, v.blob.byteLength);
     assert.equal(Buffer.from(v.blob.subarray(0, 4)).toString("latin1"), "MAZB");
     assert.equal(view.getUint16(4, true), 1);
-    assert.equal(view.getUint16(6, true), 0);
+    const minor = view.getUint16(6, true);
+    assert.ok(minor === 1 || (minor === 0 && v.name === "seed-format-1.0"), v.name);
     assert.equal(view.getUint32(8, true), v.blob.length);
     assert.equal(view.getUint32(12, true), crc32(v.blob.subarray(16)));
-    assert.equal(view.getUint32(20, true), 7);
+    assert.equal(view.getUint32(20, true), minor === 1 ? 8 : 7);
   }
 });
 

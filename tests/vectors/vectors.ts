@@ -10,6 +10,7 @@ import { encodeBlobWithStats } from "../../tools/encode/encode.ts";
 import { SectionTag } from "../../tools/encode/format.ts";
 import type { AuthorizationPolicy } from "../../tools/model/policy.ts";
 import { DEFAULT_MESH } from "../../tools/model/policy.ts";
+import { isMeshConfigDocument, meshConfigOf, providersOf } from "../../tools/meshconfig/source.ts";
 
 export const SOURCES = new URL("./sources/", import.meta.url);
 export const VECTORS = new URL("./", import.meta.url);
@@ -24,8 +25,11 @@ export interface Vector {
 function validVectors(): Vector[] {
   const out: Vector[] = [];
   for (const file of readdirSync(SOURCES).filter((f) => f.endsWith(".yaml")).sort()) {
-    const docs = yaml.loadAll(readFileSync(new URL(file, SOURCES), "utf8")) as AuthorizationPolicy[];
-    const { mesh, diagnostics } = compilePolicies(docs.map((policy) => ({ policy })), DEFAULT_MESH);
+    const all = yaml.loadAll(readFileSync(new URL(file, SOURCES), "utf8"));
+    const meshDoc = all.find(isMeshConfigDocument);
+    const docs = all.filter((d) => !isMeshConfigDocument(d)) as AuthorizationPolicy[];
+    const settings = meshDoc ? { ...DEFAULT_MESH, extensionProviders: providersOf(meshConfigOf(meshDoc, file)) } : DEFAULT_MESH;
+    const { mesh, diagnostics } = compilePolicies(docs.map((policy) => ({ policy })), settings);
     if (diagnostics.length) throw new Error(`${file}: ${diagnostics.map((d) => d.message).join("; ")}`);
     const { blob, stats, ruleIds } = encodeBlobWithStats(mesh);
     out.push({
@@ -45,6 +49,7 @@ function validVectors(): Vector[] {
           selector: p.selector,
         })),
         rule_ids: ruleIds,
+        providers: (mesh.providers ?? []).map((p) => ({ name: p.name, kind: p.kind, cluster: p.cluster, timeout_ms: p.timeoutMs })),
       },
     });
   }
@@ -73,7 +78,21 @@ function mutate(base: Uint8Array, edit: (b: Uint8Array, v: DataView) => void, fi
   return b;
 }
 
-function hostileVectors(seed: Uint8Array): Vector[] {
+/** A 1.1 blob rewritten as format 1.0 (no PROVIDERS section): 1.1 decoders still read it. */
+function asFormat10(blob: Uint8Array): Uint8Array {
+  const s = sections(blob);
+  const p = s.get(SectionTag.Providers)!;
+  const b = blob.slice(0, p.offset - 8);
+  const v = new DataView(b.buffer);
+  v.setUint16(6, 0, true);
+  v.setUint32(20, 7, true);
+  v.setUint32(8, b.length, true);
+  v.setUint32(12, crc32(b.subarray(16)), true);
+  return b;
+}
+
+function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
+  const prov = sections(withProviders).get(SectionTag.Providers)!;
   const s = sections(seed);
   const rules = s.get(SectionTag.Rules)!;
   const nodes = s.get(SectionTag.Nodes)!;
@@ -83,7 +102,7 @@ function hostileVectors(seed: Uint8Array): Vector[] {
     { name: "bad-truncated", blob: seed.slice(0, seed.length - 8), expect: err("length") },
     { name: "bad-magic", blob: mutate(seed, (b) => (b[0] = 0x58)), expect: err("magic") },
     { name: "bad-major", blob: mutate(seed, (_, v) => v.setUint16(4, 2, true)), expect: err("version") },
-    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 1, true)), expect: err("version") },
+    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 2, true)), expect: err("version") },
     { name: "bad-length", blob: mutate(seed, (_, v) => v.setUint32(8, seed.length + 4, true)), expect: err("length") },
     { name: "bad-checksum", blob: mutate(seed, (b) => (b[b.length - 1] ^= 0x01), false), expect: err("checksum") },
     { name: "bad-flags", blob: mutate(seed, (_, v) => v.setUint32(16, 1, true)), expect: err("flags") },
@@ -117,6 +136,12 @@ function hostileVectors(seed: Uint8Array): Vector[] {
       expect: err("structure"),
     },
     {
+      // A provider whose items run past item_count.
+      name: "bad-provider-items",
+      blob: mutate(withProviders, (_, v) => v.setUint32(prov.offset + 4 + 24, 0xfff0, true)),
+      expect: err("index"),
+    },
+    {
       name: "bad-section-tag",
       blob: mutate(seed, (_, v) => v.setUint32(24, 9, true)),
       expect: err("section"),
@@ -127,5 +152,8 @@ function hostileVectors(seed: Uint8Array): Vector[] {
 export function buildVectors(): Vector[] {
   const valid = validVectors();
   const seed = valid.find((v) => v.name === "seed")!;
-  return [...valid, ...hostileVectors(seed.blob)];
+  const allKinds = valid.find((v) => v.name === "all-kinds")!;
+  const old: Vector = { name: "seed-format-1.0", blob: asFormat10(seed.blob), expect: { ...seed.expect, providers: [] } };
+  old.expect.length = old.blob.length;
+  return [...valid, old, ...hostileVectors(seed.blob, allKinds.blob)];
 }
