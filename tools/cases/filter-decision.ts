@@ -35,6 +35,7 @@ export function readFilterWasm(path: string | URL = DEFAULT_WASM): Uint8Array {
 
 export const INVALID_CONFIG_DETAILS = "meshauthz_invalid_config";
 const DETAILS = /^rbac_access_denied_matched_policy\[(.*)\]$/;
+const EXT_AUTHZ_DETAILS = new Set(["ext_authz_denied", "ext_authz_error"]);
 
 /** The decision as the filter reports it (docs/filter-io.md): a local reply is a denial, whose
  *  effective policy id is in its response code details; an allow by a rule (and a CUSTOM denial,
@@ -51,6 +52,8 @@ export function decisionFromStream(result: StreamResult, configError: string | n
   let policy: string | null = fs["meshauthz.policy"] ?? null;
   const m = DETAILS.exec(result.details);
   if (denied && m) policy = m[1];
+  // The ext_authz provider denied (or failed closed) after CUSTOM rule <id> matched.
+  if (denied && EXT_AUTHZ_DETAILS.has(result.details) && fs["meshauthz.ext_authz"]) policy = `ext_authz(${fs["meshauthz.ext_authz"]})`;
   const d: Decision = {
     decision: denied ? "DENY" : "ALLOW",
     status: result.status,
@@ -64,26 +67,40 @@ export function decisionFromStream(result: StreamResult, configError: string | n
 
 export interface FilterUnderTest {
   decide(request: CaseRequest): Decision;
+  /** decide(), letting the filter's ext_authz calls be answered (CUSTOM). */
+  decideAsync(request: CaseRequest): Promise<Decision>;
   host: EnvoyHost;
 }
 
-/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob. */
-export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload): Promise<FilterUnderTest> {
+/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob;
+ *  `clusters` are the upstreams it may call (ext_authz providers). */
+export async function startFilter(
+  wasm: Uint8Array,
+  configuration: string | Uint8Array,
+  workload: Workload,
+  clusters: Record<string, string> = {},
+): Promise<FilterUnderTest> {
   const host = await EnvoyHost.create({
     wasm,
     configuration,
     node: nodeForWorkload(workload),
     pluginName: `${workload.namespace}.meshauthz`,
     rootId: "meshauthz",
+    clusters,
   });
   const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
+  const toDecision = (result: StreamResult) => {
+    const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
+    const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
+    return decisionFromStream(result, configError);
+  };
   return {
     host,
     decide(request: CaseRequest): Decision {
-      const result = host.request(streamForRequest(request));
-      const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
-      const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
-      return decisionFromStream(result, configError);
+      return toDecision(host.request(streamForRequest(request)));
+    },
+    async decideAsync(request: CaseRequest): Promise<Decision> {
+      return toDecision(await host.requestAsync(streamForRequest(request)));
     },
   };
 }

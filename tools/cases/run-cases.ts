@@ -10,6 +10,8 @@ import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
+import { CaseAuthorizer, customProviderNames, syntheticProviders } from "./ext-authz-responder.ts";
+import type { ResolvedProviders } from "../meshconfig/providers.ts";
 
 export type CaseStatus = "pass" | "fail" | "skip";
 
@@ -31,6 +33,9 @@ export interface TestReport {
 
 export interface RunOptions {
   wasm: Uint8Array;
+  /** The mesh config's ext_authz providers (`--mesh-config`); without it, every provider a case
+   *  names exists (an HTTP provider with Istio's defaults). */
+  extensionProviders?: ResolvedProviders;
   /** Policies for cases that carry none of their own (`--policies`). */
   policies?: AuthorizationPolicy[];
   /** Folder that `policy_files` are relative to (the case file's). */
@@ -61,9 +66,6 @@ function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | 
   if (c.request.protocol === "TCP") {
     return "TCP connections are enforced by Envoy network filters; meshauthz is an HTTP filter and does not evaluate TCP yet";
   }
-  if (policies.some((p) => p.spec?.action === "CUSTOM")) {
-    return "CUSTOM (ext_authz) policies are not evaluated by meshauthz yet";
-  }
   return null;
 }
 
@@ -78,13 +80,28 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
-  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh));
+  const names = customProviderNames(policies);
+  const extensionProviders = names.length === 0 ? opts.extensionProviders : (opts.extensionProviders ?? syntheticProviders(names));
+  const compiled = compilePolicyObjects(policies, { ...meshSettings(file.meta, c.mesh), extensionProviders });
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
   }
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload);
-  const d = filter.decide(c.request);
+  // A real ext_authz server per provider the case uses, answering its ext_authz_decision.
+  const used = names.map((n) => extensionProviders?.valid.get(n)).filter((p) => p !== undefined);
+  const authorizer = await CaseAuthorizer.start(used);
+  let d: Decision;
+  try {
+    const ed = c.request.ext_authz_decision;
+    authorizer.decision = ed === "allow" || ed === "deny" ? ed : undefined;
+    const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload, authorizer.clusters);
+    d = await filter.decideAsync(c.request);
+  } finally {
+    await authorizer.close();
+  }
+  if (authorizer.unexpected > 0) {
+    return { id: c.id, status: "fail", expected, actual: null, reason: "the filter consulted the ext_authz provider, but the case gives no request.ext_authz_decision" };
+  }
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];
   if (d.decision !== c.expected.decision) problems.push(`decision ${d.decision}, expected ${c.expected.decision}`);

@@ -12,6 +12,7 @@ import type { Diagnostic, SourceLocation } from "../model/diagnostic.ts";
 import { LineIndex, findPosition, parseYamlStream } from "./yaml.ts";
 import type { PosNode } from "./yaml.ts";
 import { joinIndex, splitPath } from "./path.ts";
+import { isMeshConfigDocument } from "../meshconfig/source.ts";
 
 export { joinIndex, joinKey, splitPath } from "./path.ts";
 
@@ -57,6 +58,8 @@ export interface LoadResult {
   policies: LoadedPolicy[];
   skipped: SkippedDocument[];
   diagnostics: Diagnostic[];
+  /** Mesh config documents among the inputs (`kind: MeshConfig`, the istio ConfigMap), also in `skipped`. */
+  meshConfigs?: Array<{ file: string; value: unknown }>;
 }
 
 const WALK_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
@@ -267,6 +270,7 @@ function handleObject(
 
   const name = isPlainObject(value.metadata) && typeof value.metadata.name === "string" ? value.metadata.name : undefined;
   if (kind !== "AuthorizationPolicy") {
+    if (isMeshConfigDocument(value)) (result.meshConfigs ??= []).push({ file, value });
     const skipped: SkippedDocument = { file, documentIndex, kind };
     if (itemIndex !== undefined) skipped.itemIndex = itemIndex;
     if (typeof apiVersion === "string") skipped.apiVersion = apiVersion;

@@ -7,6 +7,7 @@ import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
+import { MeshConfigError, meshConfigOf, providersOf } from "../meshconfig/source.ts";
 
 export interface PolicySetResult {
   diagnostics: Diagnostic[];
@@ -48,9 +49,21 @@ export function compileSources(inputs: string[], mesh: MeshSettings, readStdin?:
   if (hasErrors(loaded.diagnostics)) {
     return { diagnostics: loaded.diagnostics, policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
   }
+  const meshDocs = loaded.meshConfigs ?? [];
+  let settings = mesh;
+  if (mesh.extensionProviders === undefined && meshDocs.length > 0) {
+    // The istio ConfigMap (or a MeshConfig document) among the inputs; --mesh-config wins.
+    try {
+      settings = { ...mesh, extensionProviders: providersOf(meshConfigOf(meshDocs[0].value, meshDocs[0].file)) };
+    } catch (e) {
+      if (!(e instanceof MeshConfigError)) throw e;
+      const d: Diagnostic = { severity: "error", stage: "parse", message: e.message, path: "data.mesh" };
+      return { diagnostics: [...loaded.diagnostics, d], policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
+    }
+  }
   const result = compilePolicyObjects(
     loaded.policies.map((p) => p.policy),
-    mesh,
+    settings,
     loaded.policies.map((p) => (path: string) => p.locate(path)),
   );
   return {

@@ -7,7 +7,9 @@ import type { CaseMeta, CaseRequest, Workload } from "../../model/case-file.ts";
 import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
+import { CaseAuthorizer, syntheticProviders } from "../../cases/ext-authz-responder.ts";
+import type { ExtAuthzProvider } from "../../meshconfig/providers.ts";
 
 interface RequestFile {
   workload: Workload;
@@ -49,6 +51,7 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
   if (!v.policies === !v.blob) throw new UsageError("check needs exactly one of --policies PATH... or --blob FILE");
   const req = readRequestFile(v.request);
   let blob: Uint8Array;
+  let providers: ExtAuthzProvider[] = [];
   if (v.blob) {
     try {
       blob = readFileSync(v.blob);
@@ -61,13 +64,30 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
       trust_domain: v["trust-domain"],
       trust_domain_aliases: v["trust-domain-alias"],
     });
-    const compiled = compileSources(v.policies ?? [], mesh, readStdin);
+    mesh.extensionProviders = providersFromFlags(v);
+    let compiled = compileSources(v.policies ?? [], mesh, readStdin);
+    const custom = (compiled.mesh?.policies ?? []).filter((p) => p.action === "CUSTOM").map((p) => p.provider ?? "");
+    if (mesh.extensionProviders === undefined && custom.length > 0 && req.request.ext_authz_decision !== undefined) {
+      // No mesh config: the request file's ext_authz_decision stands for providers that exist.
+      compiled = compileSources(v.policies ?? [], { ...mesh, extensionProviders: syntheticProviders([...new Set(custom)]) }, readStdin);
+    }
     printDiagnostics(compiled.diagnostics);
     if (!compiled.blob) return 1;
     blob = compiled.blob;
+    providers = (compiled.mesh?.providers ?? []).filter((p) => custom.includes(p.name));
   }
-  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob), req.workload);
-  const d = filter.decide(req.request);
+  // Each provider the policies use answers request.ext_authz_decision from a loopback server.
+  const authorizer = await CaseAuthorizer.start(providers);
+  let d: Decision;
+  try {
+    const ed = req.request.ext_authz_decision;
+    authorizer.decision = ed === "allow" || ed === "deny" ? ed : undefined;
+    const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob), req.workload, authorizer.clusters);
+    d = await filter.decideAsync(req.request);
+  } finally {
+    await authorizer.close();
+  }
+  if (authorizer.unexpected > 0) process.stderr.write("meshauthz: the ext_authz provider was consulted but the request file gives no request.ext_authz_decision (answered as an error)\n");
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;
 }
