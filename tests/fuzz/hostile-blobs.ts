@@ -174,7 +174,7 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
       return { kind: "wrong-major", cls: "crc-wrong", config: json(b), mustReject: true };
     }
     case 3: {
-      const minor = rng.pick([1, 2, 0xffff]);
+      const minor = rng.pick([0, 2, 0xffff]); // 1.1 blobs: 0 (wrong section count) or newer
       new DataView(b.buffer).setUint16(6, minor, true);
       return { kind: "wrong-minor", cls: "crc-wrong", config: json(b), mustReject: true };
     }
