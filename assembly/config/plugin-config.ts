@@ -1,8 +1,9 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
-// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear"}.
+// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
+// "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool}.
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
-import { Engine, JsonError, scanPluginJson } from "./json";
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, scanPluginJson } from "./json";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -18,6 +19,14 @@ export enum ConfigError {
   NoPolicy,
   BadBase64,
   BadEngine,
+  BadOption,
+}
+
+/** Per-policy counters (docs/filter-io.md): none, one pair per policy, one pair per rule. */
+export enum CounterMode {
+  Off = 0,
+  Policy = 1,
+  Rule = 2,
 }
 
 export class PluginConfig {
@@ -27,6 +36,11 @@ export class PluginConfig {
   blob: usize = 0;
   blobLen: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
+  counters: CounterMode = CounterMode.Off;
+  /** proxy_log level (0 trace .. 5 critical) of the per-request decision line; -1 = off. */
+  decisionLog: i32 = -1;
+  /** Add x-meshauthz-denied-by (the deciding rule) to denials: it discloses policy names. */
+  denyHeader: bool = false;
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -54,6 +68,10 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (j.engine == Engine.Other) {
     r.error = ConfigError.BadEngine;
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
+  } else if (j.optionMember.length > 0) {
+    r.error = ConfigError.BadOption;
+    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : LOG_WORDS;
+    r.message = "pluginConfig: " + j.optionMember + " must be one of " + words.join(", ") + ", got \"" + j.optionText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
     r.message = "pluginConfig: missing string member \"policy\"";
@@ -66,6 +84,9 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     return r;
   }
   r.engine = j.engine == Engine.Linear ? EngineKind.Linear : EngineKind.Indexed;
+  r.counters = <CounterMode>j.counters;
+  r.decisionLog = j.decisionLog - 1;
+  r.denyHeader = j.denyHeader;
   r.blobLen = j.policyLen;
   r.blob = heap.realloc(p, j.policyLen);
   return r;
@@ -81,6 +102,8 @@ function jsonErrorText(e: JsonError, member: string): string {
       return "duplicate member \"" + member + "\"";
     case JsonError.NotString:
       return "member \"" + member + "\" is not a string";
+    case JsonError.NotBool:
+      return "member \"" + member + "\" is not true or false";
     default:
       return "invalid JSON";
   }

@@ -17,6 +17,7 @@ import { KeyFinder } from "./index-keys";
 import { Workload } from "./workload";
 import { Decision } from "./decision";
 import { bytesEqual } from "../bytes/range";
+import { PolicyCounters } from "../report/policy-counters";
 
 export class Plugin {
   /** Set when the configuration cannot be trusted: every request is denied. */
@@ -93,6 +94,12 @@ export class Runtime {
   detailsAt: usize = 0;
   ruleCount: u32 = 0;
 
+  // Observability options of pluginConfig (report/): per-policy counters (a PolicyCounters, 0 =
+  // off), the decision log level (-1 = off) and the deny header.
+  policyCounters: usize = 0;
+  decisionLog: i32 = -1;
+  denyHeader: bool = false;
+
   /** Takes the graph, the slots and the engines' lists (see buildPlugin). */
   constructor(t: Tables, g: Graph, slots: Slots, lists: usize) {
     this.tables = t;
@@ -127,6 +134,7 @@ export class Runtime {
     heap.free(this.ruleBlob);
     heap.free(this.details);
     heap.free(this.detailsAt);
+    if (this.policyCounters != 0) changetype<PolicyCounters>(this.policyCounters).free();
     heap.free(changetype<usize>(this));
   }
 

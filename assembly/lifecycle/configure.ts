@@ -12,6 +12,7 @@ import { DecodeError } from "../decode/errors";
 import { Plugin, buildPlugin } from "../decide/plugin";
 import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
+import { buildPolicyCounters } from "../report/policy-counters";
 import { bytesToString } from "../bytes/range";
 
 /** How often pending counts are added to Envoy's counters. */
@@ -32,7 +33,14 @@ export function configureFrom(p: usize, n: usize): Plugin {
     t.dispose();
     return Plugin.failed(w.error);
   }
-  return buildPlugin(t, w, cfg.engine);
+  const plugin = buildPlugin(t, w, cfg.engine);
+  const rt = plugin.rt;
+  if (rt !== null) {
+    rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters);
+    rt.decisionLog = cfg.decisionLog;
+    rt.denyHeader = cfg.denyHeader;
+  }
+  return plugin;
 }
 
 export function configure(size: u32): Plugin {

@@ -4,12 +4,14 @@
 // allowed without any of those makes no host call. Counters are kept in memory (counters.ts).
 import { Headers } from "../abi/codes";
 import { setProperty } from "../abi/property";
-import { sendLocalResponse } from "../abi/reply";
+import { sendLocalResponse, sendLocalResponseWithHeader } from "../abi/reply";
 import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countDecision, countInvalid } from "./counters";
 import { ByteBuf, u32At } from "../bytes/buf";
+import { PolicyCounters } from "./policy-counters";
+import { DENY_HEADER, deniedByLen, deniedByPtr, logDecision } from "./decision-log";
 
 const POLICY = lit("meshauthz.policy");
 const AUDIT = lit("meshauthz.audit");
@@ -44,9 +46,22 @@ function denyConst(b: usize): u32 {
   return deny(litPtr(b), litLen(b));
 }
 
+/** A denial with the opt-in x-meshauthz-denied-by header. */
+function denyWith(p: Runtime, d: Decision, details: usize, detailsLen: usize): u32 {
+  if (!p.denyHeader) return deny(details, detailsLen);
+  sendLocalResponseWithHeader(403, details, detailsLen, litPtr(BODY), litLen(BODY), litPtr(DENY_HEADER), litLen(DENY_HEADER), deniedByPtr(p, d), deniedByLen(p, d));
+  return Headers.StopAllIterationAndWatermark;
+}
+
 /** Applies the decision; returns what proxy_on_request_headers returns. */
 export function applyDecision(p: Runtime, d: Decision): u32 {
   countDecision(d);
+  if (p.policyCounters != 0 && d.rule >= 0) {
+    const c = changetype<PolicyCounters>(p.policyCounters);
+    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
+    else c.denied(<u32>d.rule);
+  }
+  if (p.decisionLog >= 0) logDecision(p, d, p.decisionLog);
   if (d.audit) put(AUDIT, TRUE_);
   if (d.shadowDenyRan) {
     put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
@@ -60,15 +75,16 @@ export function applyDecision(p: Runtime, d: Decision): u32 {
     if (d.rule >= 0) putId(POLICY, p, d.rule);
     return Headers.Continue;
   }
-  if (d.verdict == Verdict.DenyBadCustom) return denyBadCustom(p, d.rule);
-  if (d.rule >= 0) return deny(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
-  return denyConst(DETAILS_NONE);
+  if (d.verdict == Verdict.DenyBadCustom) return denyBadCustom(p, d);
+  if (d.rule >= 0) return denyWith(p, d, p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
+  return denyWith(p, d, litPtr(DETAILS_NONE), litLen(DETAILS_NONE));
 }
 
 /** Istio's DENY rule for a CUSTOM rule whose provider is undefined (or one of several), named
  *  istio-ext-authz-<provider>-<rule id>-deny-due-to-bad-CUSTOM-action (builder.go policyName,
  *  getBadCustomDenyRules). Built per denial: a misconfiguration, not the hot path. */
-function denyBadCustom(p: Runtime, rule: i32): u32 {
+function denyBadCustom(p: Runtime, d: Decision): u32 {
+  const rule = d.rule;
   const t = p.tables;
   const name = t.policyProvider(t.rulePolicy(u32At(p.ruleBlob, <u32>rule)));
   const b = new ByteBuf();
@@ -80,7 +96,7 @@ function denyBadCustom(p: Runtime, rule: i32): u32 {
   const n = b.len;
   const ptr = b.take();
   b.free();
-  const r = deny(ptr, n);
+  const r = denyWith(p, d, ptr, n);
   heap.free(ptr);
   return r;
 }
