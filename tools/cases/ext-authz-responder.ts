@@ -3,7 +3,7 @@
 // the provider's protocol (Envoy's ext_authz HTTP service: 200 allows, 403 denies; or the gRPC
 // envoy.service.auth.v3.Authorization/Check answering CheckResponse.status OK or PERMISSION_DENIED),
 // and maps the provider's Istio cluster name to it. Servers live on 127.0.0.1 only, and close().
-import * as http from "node:http";
+import * as net from "node:net";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import type { ExtAuthzProvider, ResolvedProviders } from "../meshconfig/providers.ts";
@@ -64,20 +64,30 @@ export class CaseAuthorizer {
     return this.decision;
   }
 
+  /** A minimal HTTP/1.1 server on a raw socket: it answers whatever the method (Node's own HTTP
+   *  parser refuses methods outside its list, which Envoy would forward to the provider). */
   private async http(): Promise<string> {
-    const server = http.createServer((req, res) => {
-      req.resume();
-      req.on("end", () => {
+    const server = net.createServer((socket) => {
+      let head = "";
+      socket.setEncoding("latin1");
+      socket.on("data", (chunk: string) => {
+        if (head.includes("\r\n\r\n")) return;
+        head += chunk;
+        if (!head.includes("\r\n\r\n")) return;
         const d = this.answer();
-        if (d === "allow") res.writeHead(200).end();
-        else if (d === "deny") res.writeHead(403, { "content-type": "text/plain" }).end("denied by ext_authz");
-        else res.writeHead(500).end("the case gives no ext_authz_decision");
+        const [status, body] = d === "allow" ? ["200 OK", ""] : d === "deny" ? ["403 Forbidden", "denied by ext_authz"] : ["500 Internal Server Error", "the case gives no ext_authz_decision"];
+        socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
       });
+      socket.on("error", () => socket.destroy());
     });
-    server.keepAliveTimeout = 1;
+    const sockets = new Set<net.Socket>();
+    server.on("connection", (c) => {
+      sockets.add(c);
+      c.on("close", () => sockets.delete(c));
+    });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     this.closers.push(() => new Promise<void>((r) => {
-      server.closeAllConnections();
+      for (const c of sockets) c.destroy();
       server.close(() => r());
     }));
     return `127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -100,36 +100,44 @@ export class Outbound {
         if (timer) clearTimeout(timer);
         resolve({ kind: "http", token, response });
       };
-      const req = http.request({
-        host,
-        port,
-        method: pseudo.get(":method"),
-        path: pseudo.get(":path"),
-        headers: [["host", pseudo.get(":authority") ?? ""], ...plain].flat(),
-        agent: false,
-      });
-      const timer = timeoutMs > 0 ? setTimeout(() => {
-        finish(localReply(504, "upstream request timeout"));
-        req.destroy();
-      }, timeoutMs) : null;
-      req.on("response", (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const h = new HeaderMap();
-          h.add(":status", String(res.statusCode ?? 0));
-          for (let i = 0; i < res.rawHeaders.length; i += 2) {
-            const k = res.rawHeaders[i].toLowerCase();
-            if (!HOP_BY_HOP.has(k)) h.add(k, res.rawHeaders[i + 1]);
-          }
-          const t = new HeaderMap();
-          for (let i = 0; i < res.rawTrailers.length; i += 2) t.add(res.rawTrailers[i].toLowerCase(), res.rawTrailers[i + 1]);
-          finish({ headers: h, body: new Uint8Array(Buffer.concat(chunks)), trailers: t });
+      // A request Node cannot write (a method or header value that is not a valid HTTP token or
+      // field value) fails like an upstream that reset: the router's 503.
+      const unwritable = () => finish(localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: protocol error"));
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      try {
+        const req = http.request({
+          host,
+          port,
+          method: pseudo.get(":method"),
+          path: pseudo.get(":path"),
+          headers: [["host", pseudo.get(":authority") ?? ""], ...plain].flat(),
+          agent: false,
         });
-        res.on("error", () => finish(null));
-      });
-      req.on("error", () => finish(localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
-      req.end(Buffer.from(body));
+        timer = timeoutMs > 0 ? setTimeout(() => {
+          finish(localReply(504, "upstream request timeout"));
+          req.destroy();
+        }, timeoutMs) : null;
+        req.on("response", (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const h = new HeaderMap();
+            h.add(":status", String(res.statusCode ?? 0));
+            for (let i = 0; i < res.rawHeaders.length; i += 2) {
+              const k = res.rawHeaders[i].toLowerCase();
+              if (!HOP_BY_HOP.has(k)) h.add(k, res.rawHeaders[i + 1]);
+            }
+            const t = new HeaderMap();
+            for (let i = 0; i < res.rawTrailers.length; i += 2) t.add(res.rawTrailers[i].toLowerCase(), res.rawTrailers[i + 1]);
+            finish({ headers: h, body: new Uint8Array(Buffer.concat(chunks)), trailers: t });
+          });
+          res.on("error", () => finish(null));
+        });
+        req.on("error", () => finish(localReply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure")));
+        req.end(Buffer.from(body));
+      } catch {
+        unwritable();
+      }
     });
     this.track(`h${token}`, p);
   }
@@ -164,37 +172,41 @@ export class Outbound {
       };
       if (timeoutMs > 0) headers["grpc-timeout"] = `${timeoutMs}m`;
       for (const [k, v] of metadata) headers[k] = v;
-      const stream = session.request(headers);
-      const chunks: Buffer[] = [];
-      let status: number | null = null;
-      let statusMessage = "";
-      const takeStatus = (h: http2.IncomingHttpHeaders) => {
-        if (h["grpc-status"] !== undefined) {
-          status = Number(h["grpc-status"]);
-          statusMessage = decodeURIComponent(String(h["grpc-message"] ?? ""));
-        }
-      };
-      stream.on("response", (h) => {
-        if (h[":status"] !== 200) {
-          close(14, `upstream HTTP status ${String(h[":status"])}`);
-          return;
-        }
-        takeStatus(h); // trailers-only response
-      });
-      stream.on("trailers", takeStatus);
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("error", () => close(14, "upstream connect error or disconnect/reset before headers. reset reason: connection failure"));
-      stream.on("end", () => {
-        if (status === null) return close(13, "no grpc-status");
-        if (status !== 0) return close(status, statusMessage);
-        const data = Buffer.concat(chunks);
-        if (data.length < 5 || data[0] !== 0 || data.readUInt32BE(1) !== data.length - 5) return close(13, "malformed gRPC response message");
-        finish({ kind: "grpc-message", token, message: new Uint8Array(data.subarray(5)) });
-      });
-      const frame = Buffer.alloc(5 + message.length);
-      frame.writeUInt32BE(message.length, 1);
-      frame.set(message, 5);
-      stream.end(frame);
+      try {
+        const stream = session.request(headers);
+        const chunks: Buffer[] = [];
+        let status: number | null = null;
+        let statusMessage = "";
+        const takeStatus = (h: http2.IncomingHttpHeaders) => {
+          if (h["grpc-status"] !== undefined) {
+            status = Number(h["grpc-status"]);
+            statusMessage = decodeURIComponent(String(h["grpc-message"] ?? ""));
+          }
+        };
+        stream.on("response", (h) => {
+          if (h[":status"] !== 200) {
+            close(14, `upstream HTTP status ${String(h[":status"])}`);
+            return;
+          }
+          takeStatus(h); // trailers-only response
+        });
+        stream.on("trailers", takeStatus);
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("error", () => close(14, "upstream connect error or disconnect/reset before headers. reset reason: connection failure"));
+        stream.on("end", () => {
+          if (status === null) return close(13, "no grpc-status");
+          if (status !== 0) return close(status, statusMessage);
+          const data = Buffer.concat(chunks);
+          if (data.length < 5 || data[0] !== 0 || data.readUInt32BE(1) !== data.length - 5) return close(13, "malformed gRPC response message");
+          finish({ kind: "grpc-message", token, message: new Uint8Array(data.subarray(5)) });
+        });
+        const frame = Buffer.alloc(5 + message.length);
+        frame.writeUInt32BE(message.length, 1);
+        frame.set(message, 5);
+        stream.end(frame);
+      } catch {
+        close(13, "the request could not be written");
+      }
     });
     this.track(`g${token}`, p);
   }
