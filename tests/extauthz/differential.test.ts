@@ -16,13 +16,13 @@ import { compare } from "../fuzz/differential.ts";
 
 const wasm = readFilterWasm();
 
-// The fuzz generator also makes requests Envoy's codecs reject before any filter runs (no :path, a
-// path with whitespace or control bytes, a method or header name that is not an HTTP token, CR/LF/NUL
-// in a value); the provider can never
-// be asked about those, so they are left out here (the HTTP differential covers them).
+// The fuzz generator also makes requests Envoy's connection manager rejects before any filter runs
+// (no :authority, no :path or one not starting with /, whitespace or control bytes in the path, a
+// method or header name that is not an HTTP token, CR/LF/NUL in a value): the provider can never be
+// asked about those, so they are left out here (the HTTP differential covers them).
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 function deliverable(r: CaseRequest): boolean {
-  if (r.path === undefined || /[\s\x00-\x1f\x7f]/.test(r.path) || (r.method !== undefined && !TOKEN.test(r.method))) return false;
+  if (r.path === undefined || !r.path.startsWith("/") || /[\s\x00-\x1f\x7f]/.test(r.path) || !r.host || (r.method !== undefined && !TOKEN.test(r.method))) return false;
   for (const [k, v] of Object.entries(r.headers ?? {})) {
     if (!TOKEN.test(k)) return false;
     for (const x of Array.isArray(v) ? v : [v]) if (/[\r\n\0]/.test(String(x))) return false;
@@ -75,11 +75,11 @@ test("CUSTOM differential (fixed seed): filter with real ext_authz servers vs re
       fc.boolean(),
       fc.array(fc.constantFrom<"allow" | "deny">("allow", "deny"), { minLength: 6, maxLength: 6 }),
       async (sc, customs, zzDefined, decisions) => {
-        const namespaces = [...new Set([...sc.workloads.map((w) => w.namespace), sc.mesh.rootNamespace])];
+        const namespaces = [...new Set([...sc.workloads.map((w) => w.namespace), sc.mesh.rootNamespace])].filter((n) => n !== "");
         const custom: AuthorizationPolicy[] = customs.map((c, i) => ({
           apiVersion: "security.istio.io/v1",
           kind: "AuthorizationPolicy",
-          metadata: { name: `custom-${i}`, namespace: namespaces[c.namespace % namespaces.length] },
+          metadata: { name: `custom-${i}`, namespace: namespaces.length > 0 ? namespaces[c.namespace % namespaces.length] : "default" },
           spec: { action: "CUSTOM", provider: { name: c.provider }, rules: c.rules.map((r) => ruleFrom(sc.requests[r.request % sc.requests.length].request, r.fields)) },
         }) as AuthorizationPolicy);
         const policies = [...sc.policies, ...custom];
