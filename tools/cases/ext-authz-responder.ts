@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 import type { ExtAuthzProvider, ResolvedProviders } from "../meshconfig/providers.ts";
 import { resolveExtensionProviders } from "../meshconfig/providers.ts";
 import type { AuthorizationPolicy } from "../model/policy.ts";
+import type { CaseRequest } from "../model/case-file.ts";
+import type { Decision } from "./filter-decision.ts";
 
 export type ExtAuthzDecision = "allow" | "deny";
 
@@ -115,5 +117,35 @@ export class CaseAuthorizer {
 
   async close(): Promise<void> {
     await Promise.all(this.closers.splice(0).map((c) => c()));
+  }
+}
+
+/** The providers a simulated request uses: the mesh config's (if any), else, when the request says
+ *  what the provider answers (`ext_authz_decision`), every named provider exists (as in case files). */
+export function providersForRequest(
+  policies: AuthorizationPolicy[],
+  configured: ResolvedProviders | undefined,
+  extAuthzDecision: string | undefined,
+): ResolvedProviders | undefined {
+  const names = customProviderNames(policies);
+  if (configured !== undefined || names.length === 0 || extAuthzDecision === undefined) return configured;
+  return syntheticProviders(names);
+}
+
+/** Decides one request through a started filter whose ext_authz providers answer
+ *  `ext_authz_decision` from loopback servers; `unexpected` when a provider was asked without one. */
+export async function decideWithProviders(
+  start: (clusters: Record<string, string>) => Promise<{ decideAsync(r: CaseRequest): Promise<Decision> }>,
+  providers: ExtAuthzProvider[],
+  request: CaseRequest,
+): Promise<{ decision: Decision; unexpected: boolean }> {
+  const authorizer = await CaseAuthorizer.start(providers);
+  try {
+    const ed = request.ext_authz_decision;
+    authorizer.decision = ed === "allow" || ed === "deny" ? ed : undefined;
+    const filter = await start(authorizer.clusters);
+    return { decision: await filter.decideAsync(request), unexpected: authorizer.unexpected > 0 };
+  } finally {
+    await authorizer.close();
   }
 }

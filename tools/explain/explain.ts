@@ -8,6 +8,7 @@ import { compilePolicyObjects } from "../pipeline/policy-set.ts";
 import { pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { isDryRun } from "../compile/dry-run.ts";
 import { Prober } from "./probes.ts";
+import { customProviderNames, decideWithProviders, providersForRequest } from "../cases/ext-authz-responder.ts";
 
 export interface PartExplanation {
   /** e.g. `from[0].source.principals`, `when[1]` */
@@ -58,9 +59,13 @@ export async function explain(
   request: CaseRequest,
   mesh: MeshSettings,
 ): Promise<Explanation> {
-  const compiled = compilePolicyObjects(policies, mesh);
+  const providers = providersForRequest(policies, mesh.extensionProviders, request.ext_authz_decision);
+  const compiled = compilePolicyObjects(policies, { ...mesh, extensionProviders: providers });
   if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob), workload)).decide(request);
+  // CUSTOM: the provider answers the request's ext_authz_decision (tools/cases/ext-authz-responder.ts).
+  const used = customProviderNames(policies).map((n) => providers?.valid.get(n)).filter((p) => p !== undefined);
+  const blob = compiled.blob;
+  const { decision } = await decideWithProviders((clusters) => startFilter(wasm, pluginConfigJson(blob), workload, clusters), used, request);
   const prober = new Prober(wasm, workload, request, mesh);
   const out: PolicyExplanation[] = [];
   for (const p of policies) {

@@ -8,7 +8,7 @@ import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
-import { CaseAuthorizer, syntheticProviders } from "../../cases/ext-authz-responder.ts";
+import { decideWithProviders, syntheticProviders } from "../../cases/ext-authz-responder.ts";
 import type { ExtAuthzProvider } from "../../meshconfig/providers.ts";
 
 interface RequestFile {
@@ -66,28 +66,21 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
     });
     mesh.extensionProviders = providersFromFlags(v);
     let compiled = compileSources(v.policies ?? [], mesh, readStdin);
-    const custom = (compiled.mesh?.policies ?? []).filter((p) => p.action === "CUSTOM").map((p) => p.provider ?? "");
-    if (mesh.extensionProviders === undefined && custom.length > 0 && req.request.ext_authz_decision !== undefined) {
-      // No mesh config: the request file's ext_authz_decision stands for providers that exist.
-      compiled = compileSources(v.policies ?? [], { ...mesh, extensionProviders: syntheticProviders([...new Set(custom)]) }, readStdin);
+    const policies = (compiled.mesh?.policies ?? []).filter((p) => p.action === "CUSTOM");
+    const names = [...new Set(policies.map((p) => p.provider ?? ""))];
+    if (mesh.extensionProviders === undefined && compiled.mesh?.providers?.length === 0 && names.length > 0 && req.request.ext_authz_decision !== undefined) {
+      // No mesh config at all: the request file's ext_authz_decision stands for providers that exist.
+      compiled = compileSources(v.policies ?? [], { ...mesh, extensionProviders: syntheticProviders(names) }, readStdin);
     }
     printDiagnostics(compiled.diagnostics);
     if (!compiled.blob) return 1;
     blob = compiled.blob;
-    providers = (compiled.mesh?.providers ?? []).filter((p) => custom.includes(p.name));
+    providers = (compiled.mesh?.providers ?? []).filter((p) => names.includes(p.name));
   }
   // Each provider the policies use answers request.ext_authz_decision from a loopback server.
-  const authorizer = await CaseAuthorizer.start(providers);
-  let d: Decision;
-  try {
-    const ed = req.request.ext_authz_decision;
-    authorizer.decision = ed === "allow" || ed === "deny" ? ed : undefined;
-    const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob), req.workload, authorizer.clusters);
-    d = await filter.decideAsync(req.request);
-  } finally {
-    await authorizer.close();
-  }
-  if (authorizer.unexpected > 0) process.stderr.write("meshauthz: the ext_authz provider was consulted but the request file gives no request.ext_authz_decision (answered as an error)\n");
+  const wasm = readFilterWasm(v.wasm);
+  const { decision: d, unexpected } = await decideWithProviders((clusters) => startFilter(wasm, pluginConfigJson(blob), req.workload, clusters), providers, req.request);
+  if (unexpected) process.stderr.write("meshauthz: the ext_authz provider was consulted but the request file gives no request.ext_authz_decision (answered as an error)\n");
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;
 }
