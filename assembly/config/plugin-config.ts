@@ -1,9 +1,10 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
 // WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
-// "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool}.
+// "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool,
+// "mode": "http" | "network"} (mode "network": a NETWORK WasmPlugin, decided per connection).
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
-import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, scanPluginJson } from "./json";
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MODE_WORDS, scanPluginJson } from "./json";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -41,6 +42,8 @@ export class PluginConfig {
   decisionLog: i32 = -1;
   /** Add x-meshauthz-denied-by (the deciding rule) to denials: it discloses policy names. */
   denyHeader: bool = false;
+  /** Built for a network filter (the TCP projection). A raw blob configures an HTTP filter. */
+  network: bool = false;
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -70,7 +73,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
   } else if (j.optionMember.length > 0) {
     r.error = ConfigError.BadOption;
-    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : LOG_WORDS;
+    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : j.optionMember == "mode" ? MODE_WORDS : LOG_WORDS;
     r.message = "pluginConfig: " + j.optionMember + " must be one of " + words.join(", ") + ", got \"" + j.optionText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
@@ -87,6 +90,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   r.counters = <CounterMode>j.counters;
   r.decisionLog = j.decisionLog - 1;
   r.denyHeader = j.denyHeader;
+  r.network = j.mode == 1;
   r.blobLen = j.policyLen;
   r.blob = heap.realloc(p, j.policyLen);
   return r;

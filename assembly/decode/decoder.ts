@@ -9,7 +9,7 @@ import { crc32 } from "./crc32";
 import { DecodeError, Where, decodeErrorText } from "./errors";
 import {
   Action, HEADER_BYTES, LABEL_BYTES, LEAF_BYTES, MAGIC, MAJOR, MINOR, NODE_BYTES, NONE, PATTERN_BYTES, PIECE_BYTES,
-  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT, SECTION_COUNT_1_1, Section,
+  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT_1_0, SECTION_COUNT_1_1, SECTION_COUNT_1_3, Section,
   HeaderMatch, ITEM_BYTES, PROVIDER_BYTES, PROVIDER_FAIL_OPEN, ProviderKind,
 } from "./format";
 import { Tables } from "./tables";
@@ -32,8 +32,8 @@ class Decoder {
   t: Tables = new Tables();
   secPtr: StaticArray<usize> = new StaticArray<usize>(9);
   secLen: StaticArray<usize> = new StaticArray<usize>(9);
-  /** 7 sections in a 1.0 blob, 8 in a 1.1 blob. */
-  sectionCount: u32 = SECTION_COUNT;
+  /** 7 for a 1.0 blob, 8 for 1.1 and 1.2 (TCP_RULES), 9 for 1.3 (PROVIDERS). */
+  sectionCount: u32 = 0;
   /** The counts table() read. */
   count: u32 = 0;
   count2: u32 = 0;
@@ -52,11 +52,12 @@ class Decoder {
     if (this.len < <usize>HEADER_BYTES) return this.fail(DecodeError.Truncated);
     if (load<u32>(b) != MAGIC) return this.fail(DecodeError.BadMagic);
     if (load<u16>(b, 4) != MAJOR) return this.fail(DecodeError.BadMajor);
-    if (load<u16>(b, 6) > MINOR) return this.fail(DecodeError.BadMinor);
+    const minor = load<u16>(b, 6);
+    if (minor > MINOR) return this.fail(DecodeError.BadMinor);
+    this.sectionCount = minor == 0 ? SECTION_COUNT_1_0 : minor < 3 ? SECTION_COUNT_1_1 : SECTION_COUNT_1_3;
     if (<usize>load<u32>(b, 8) != this.len) return this.fail(DecodeError.BadLength);
     if (load<u32>(b, 12) != crc32(b + 16, this.len - 16)) return this.fail(DecodeError.BadChecksum);
     if (load<u32>(b, 16) != 0) return this.fail(DecodeError.BadFlags);
-    this.sectionCount = load<u16>(b, 6) >= 1 ? SECTION_COUNT_1_1 : SECTION_COUNT;
     if (load<u32>(b, 20) != this.sectionCount) return this.fail(DecodeError.BadSectionCount);
     return true;
   }
@@ -195,9 +196,9 @@ class Decoder {
     return true;
   }
 
-  /** PROVIDERS (1.1): every record, its strings and item range, eagerly (a handful per mesh). */
+  /** PROVIDERS (1.3): every record, its strings and item range, eagerly (a handful per mesh). */
   providers(): bool {
-    if (this.sectionCount < SECTION_COUNT_1_1) return true;
+    if (this.sectionCount < SECTION_COUNT_1_3) return true;
     if (!this.table(Section.Providers, PROVIDER_BYTES, ITEM_BYTES)) return false;
     const t = this.t;
     t.providerCount = this.count;
@@ -232,6 +233,16 @@ class Decoder {
     }
     return true;
   }
+
+  /** 1.1 TCP_RULES: one u32 root per rule (NONE: dropped on TCP); roots are checked when reached. */
+  tcp(): bool {
+    if (this.sectionCount < SECTION_COUNT_1_1) return true;
+    if (!this.table(Section.TcpRules, 4, 0)) return false;
+    if (this.count != this.t.ruleCount) return this.fail(DecodeError.BadSectionSize, Where.Section, Section.TcpRules);
+    this.t.tcpRoots = unchecked(this.secPtr[Section.TcpRules]) + 4;
+    this.t.hasTcp = true;
+    return true;
+  }
 }
 
 /** Decodes the blob at [base, base+len) (the eager checks above). On success the returned tables
@@ -239,7 +250,7 @@ class Decoder {
 export function decodeBlob(base: usize, len: usize): Decoded {
   const d = new Decoder(base, len);
   // Dependency order: every index is checked against a section already read.
-  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.providers();
+  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.tcp() && d.providers();
   if (ok) {
     d.t.base = base;
     d.t.length = len;
@@ -250,7 +261,7 @@ export function decodeBlob(base: usize, len: usize): Decoded {
   return d.r;
 }
 
-/** decodeBlob, then every rule checked as if every policy applied (the full format 1.0 check:
+/** decodeBlob, then every rule checked as if every policy applied (the full format check:
  *  tests and vectors; the filter checks only the rules of its workload). */
 export function decodeAll(base: usize, len: usize): Decoded {
   const d = decodeBlob(base, len);
@@ -258,13 +269,21 @@ export function decodeAll(base: usize, len: usize): Decoded {
   if (t === null) return d;
   const reach = new Reach(t);
   for (let r: u32 = 0; r < t.ruleCount && reach.error == DecodeError.None; r++) reach.rule(r);
-  if (reach.error != DecodeError.None) {
-    d.error = reach.error;
-    d.where = reach.where;
-    d.at = reach.at;
+  // The TCP projection's roots, in their own pass (ids are checked in order once per projection).
+  const tcp = new Reach(t);
+  tcp.tcp = true;
+  if (reach.error == DecodeError.None && t.hasTcp) {
+    for (let r: u32 = 0; r < t.ruleCount && tcp.error == DecodeError.None; r++) tcp.rule(r);
+  }
+  const failed = reach.error != DecodeError.None ? reach : tcp;
+  if (failed.error != DecodeError.None) {
+    d.error = failed.error;
+    d.where = failed.where;
+    d.at = failed.at;
     d.tables = null;
     heap.free(changetype<usize>(t)); // the tables only, not the blob
   }
   reach.free();
+  tcp.free();
   return d;
 }

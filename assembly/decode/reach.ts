@@ -13,14 +13,17 @@
 import { Tables } from "./tables";
 import { DecodeError, Where } from "./errors";
 import {
-  Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, MAX_DEPTH, NODE_BYTES, NONE, Op,
-  PIECE_BYTES, PieceKind, isIpAttr, isStringAttr,
+  Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, LEAF_LIST_ONLY, MAX_DEPTH, NODE_BYTES, NONE, Op,
+  PIECE_BYTES, PieceKind, isHttpOnlyAttr, isIpAttr, isMetadataAttr, isStringAttr,
 } from "./format";
 import { ByteBuf, IntMap, U32Buf } from "../bytes/buf";
 import { bytesCompare, bytesEqual, lower } from "../bytes/range";
 
 /** Envoy RBAC's response code details for a denial: DETAILS_OPEN + id + "]". */
 export const DETAILS_OPEN = "rbac_access_denied_matched_policy[";
+
+/** rule() in the TCP projection: the rule is dropped on TCP chains (no root, no id recorded). */
+export const DROPPED: u32 = 0xfffffffe;
 
 @unmanaged
 export class Reach {
@@ -43,6 +46,8 @@ export class Reach {
   private leafMap: IntMap = new IntMap(64);
   private patternSeen: IntMap = new IntMap(8);
   private stack: U32Buf = new U32Buf();
+  /** Check and compile the TCP projection (TCP_RULES roots, no HTTP-only leaf) instead. */
+  tcp: bool = false;
 
   constructor(public t: Tables) {}
 
@@ -75,6 +80,8 @@ export class Reach {
   rule(r: u32): u32 {
     if (this.error != DecodeError.None) return NONE;
     const t = this.t;
+    const root = this.tcp ? t.ruleTcpRoot(r) : t.ruleRoot(r);
+    if (this.tcp && root == NONE) return DROPPED;
     const pol = t.rulePolicy(r); // checked by the decoder
     const ns = t.policyNamespace(pol);
     const name = t.policyName(pol);
@@ -93,7 +100,6 @@ export class Reach {
     const idLen = ids.len - start - <usize>DETAILS_OPEN.length - 1;
     const stored = t.ruleId(r);
     if (stored != NONE && t.strError(stored) != DecodeError.None) return this.fail(t.strError(stored), Where.Rule, r);
-    const root = t.ruleRoot(r);
     if (root >= t.nodeCount) return this.fail(DecodeError.BadNodeIndex, Where.Rule, r);
     if (stored != NONE && !bytesEqual(t.strPtr(stored), t.strLen(stored), idPtr, idLen)) return this.fail(DecodeError.BadRuleId, Where.Rule, r);
     const k = this.idStart.len;
@@ -175,13 +181,17 @@ export class Reach {
     const key = load<u32>(rec, 4);
     const value = load<u32>(rec, 8);
     const aux = load<u32>(rec, 12);
-    if (a < Attr.PeerPrincipal || a > Attr.Metadata || k < Kind.Exact || k > Kind.Port) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
+    if (a < Attr.PeerPrincipal || a > Attr.DynamicMetadata || k < Kind.Exact || k > Kind.Port) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
+    // A connection has no HTTP request: a TCP projection reaching such a leaf is malformed.
+    if (this.tcp && isHttpOnlyAttr(a)) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     const fits = isStringAttr(a) ? k <= Kind.Pattern : isIpAttr(a) ? k == Kind.Cidr : k == Kind.Port;
-    const list = (flags & LEAF_LIST_ELEMENTS) != 0;
-    if (!fits || (flags & ~(<u32>(LEAF_IGNORE_CASE | LEAF_LIST_ELEMENTS))) != 0 || (list && a != Attr.JwtClaim && a != Attr.Metadata) || load<u8>(rec, 3) != 0) {
+    const listFlags = flags & (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY);
+    const allFlags: u32 = LEAF_IGNORE_CASE | LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY;
+    const badList = listFlags != 0 && (!isMetadataAttr(a) || listFlags == (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY));
+    if (!fits || (flags & ~allFlags) != 0 || badList || load<u8>(rec, 3) != 0) {
       return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     }
-    if (a == Attr.Header || a == Attr.JwtClaim || a == Attr.Metadata) {
+    if (a == Attr.Header || isMetadataAttr(a)) {
       if (t.strError(key) != DecodeError.None) return this.fail(t.strError(key), Where.Leaf, g);
       if (!keyShape(a, t.strPtr(key), t.strLen(key))) return this.fail(DecodeError.BadLeafOperand, Where.Leaf, g);
     } else if (key != NONE) {
@@ -254,9 +264,24 @@ function hostBitsZero(p: usize, n: usize, prefix: u32): bool {
   return true;
 }
 
-/** Header names are lower-case and non-empty; claim and metadata paths are NUL-separated
- *  non-empty segments (metadata: a filter name and at least one key). */
+/** Header names are lower-case and non-empty; claim and metadata paths (1.0) are NUL-separated
+ *  non-empty segments (metadata: a filter name and at least one key); a DYNAMIC_METADATA path
+ *  (1.2) is length-prefixed segments that fill the string exactly: a non-empty filter name and at
+ *  least one key (keys may be empty or hold any byte, NUL included, as in Istio). */
 function keyShape(a: u32, p: usize, n: usize): bool {
+  if (a == Attr.DynamicMetadata) {
+    let i: usize = 0;
+    let segments = 0;
+    while (i < n) {
+      if (n - i < 4) return false;
+      const len = <usize>load<u32>(p + i);
+      if (len > n - i - 4) return false;
+      if (segments == 0 && len == 0) return false;
+      i += 4 + len;
+      segments++;
+    }
+    return segments >= 2;
+  }
   if (n == 0) return false;
   if (a == Attr.Header) {
     for (let i: usize = 0; i < n; i++) {

@@ -5,9 +5,10 @@ import { Verdict, decide } from "../decide/decision";
 import { startExtAuthz } from "../extauthz/stage";
 import { applyDecision, denyInvalid } from "../report/outcome";
 
-/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. */
+/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. A root
+ *  configured for connections (mode "network") cannot decide HTTP requests: denied. */
 export function onRequestHeaders(rt: usize, ctx: u32): u32 {
-  return rt == 0 ? denyInvalid() : onRequest(changetype<Runtime>(rt), ctx);
+  return rt == 0 || changetype<Runtime>(rt).cache.network ? denyInvalid() : onRequest(changetype<Runtime>(rt), ctx);
 }
 
 function onRequest(rt: Runtime, ctx: u32): u32 {

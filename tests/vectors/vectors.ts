@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import * as yaml from "js-yaml";
 import { compilePolicies } from "../../tools/compile/compile.ts";
 import { encodeBlobWithStats } from "../../tools/encode/encode.ts";
-import { SectionTag } from "../../tools/encode/format.ts";
+import { FORMAT_MINOR, SectionTag } from "../../tools/encode/format.ts";
 import type { AuthorizationPolicy } from "../../tools/model/policy.ts";
 import { DEFAULT_MESH } from "../../tools/model/policy.ts";
 import { isMeshConfigDocument, meshConfigOf, providersOf } from "../../tools/meshconfig/source.ts";
@@ -26,6 +26,7 @@ function validVectors(): Vector[] {
   const out: Vector[] = [];
   for (const file of readdirSync(SOURCES).filter((f) => f.endsWith(".yaml")).sort()) {
     const all = yaml.loadAll(readFileSync(new URL(file, SOURCES), "utf8"));
+    // A mesh config document (the istio ConfigMap) defines the ext_authz providers (format 1.3).
     const meshDoc = all.find(isMeshConfigDocument);
     const docs = all.filter((d) => !isMeshConfigDocument(d)) as AuthorizationPolicy[];
     const settings = meshDoc ? { ...DEFAULT_MESH, extensionProviders: providersOf(meshConfigOf(meshDoc, file)) } : DEFAULT_MESH;
@@ -49,11 +50,32 @@ function validVectors(): Vector[] {
           selector: p.selector,
         })),
         rule_ids: ruleIds,
+        // Format 1.1: the rules a TCP filter chain leaves out (ALLOW rules with HTTP-only fields).
+        tcp_dropped: tcpDropped(mesh, ruleIds),
+        // Format 1.3: the mesh config's ext_authz providers.
         providers: (mesh.providers ?? []).map((p) => ({ name: p.name, kind: p.kind, cluster: p.cluster, timeout_ms: p.timeoutMs })),
       },
     });
   }
   return out;
+}
+
+function tcpDropped(mesh: ReturnType<typeof compilePolicies>["mesh"], ruleIds: string[]): string[] {
+  const dropped = new Set(mesh.policies.flatMap((p) => p.rules.filter((r) => r.tcpRoot === null).map((r) => r.id)));
+  return ruleIds.filter((id) => dropped.has(id));
+}
+
+/** A format 1.0 blob: the 1.1 blob without its TCP_RULES section (decoders still accept 1.0). */
+function withoutTcp(blob: Uint8Array): Uint8Array {
+  const s = sections(blob);
+  const tcp = s.get(SectionTag.TcpRules)!;
+  const b = blob.slice(0, tcp.offset - 8);
+  const v = new DataView(b.buffer);
+  v.setUint16(6, 0, true);
+  v.setUint32(8, b.length, true);
+  v.setUint32(20, 7, true);
+  v.setUint32(12, crc32(b.subarray(16)), true);
+  return b;
 }
 
 /** Byte offsets of each section's payload, for surgery on valid blobs. */
@@ -78,23 +100,11 @@ function mutate(base: Uint8Array, edit: (b: Uint8Array, v: DataView) => void, fi
   return b;
 }
 
-/** A 1.1 blob rewritten as format 1.0 (no PROVIDERS section): 1.1 decoders still read it. */
-function asFormat10(blob: Uint8Array): Uint8Array {
-  const s = sections(blob);
-  const p = s.get(SectionTag.Providers)!;
-  const b = blob.slice(0, p.offset - 8);
-  const v = new DataView(b.buffer);
-  v.setUint16(6, 0, true);
-  v.setUint32(20, 7, true);
-  v.setUint32(8, b.length, true);
-  v.setUint32(12, crc32(b.subarray(16)), true);
-  return b;
-}
-
 function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
   const prov = sections(withProviders).get(SectionTag.Providers)!;
   const s = sections(seed);
   const rules = s.get(SectionTag.Rules)!;
+  const tcp = s.get(SectionTag.TcpRules)!;
   const nodes = s.get(SectionTag.Nodes)!;
   const err = (error: string) => ({ ok: false, error });
   return [
@@ -102,7 +112,7 @@ function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
     { name: "bad-truncated", blob: seed.slice(0, seed.length - 8), expect: err("length") },
     { name: "bad-magic", blob: mutate(seed, (b) => (b[0] = 0x58)), expect: err("magic") },
     { name: "bad-major", blob: mutate(seed, (_, v) => v.setUint16(4, 2, true)), expect: err("version") },
-    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 2, true)), expect: err("version") },
+    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, FORMAT_MINOR + 1, true)), expect: err("version") },
     { name: "bad-length", blob: mutate(seed, (_, v) => v.setUint32(8, seed.length + 4, true)), expect: err("length") },
     { name: "bad-checksum", blob: mutate(seed, (b) => (b[b.length - 1] ^= 0x01), false), expect: err("checksum") },
     { name: "bad-flags", blob: mutate(seed, (_, v) => v.setUint32(16, 1, true)), expect: err("flags") },
@@ -136,7 +146,25 @@ function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
       expect: err("structure"),
     },
     {
-      // A provider whose items run past item_count.
+      // 1.1: a TCP root out of range.
+      name: "bad-tcp-node-index",
+      blob: mutate(seed, (_, v) => v.setUint32(tcp.offset + 4, 0xffff, true)),
+      expect: err("index"),
+    },
+    {
+      // 1.1: a TCP_RULES count other than the rule count.
+      name: "bad-tcp-count",
+      blob: mutate(seed, (_, v) => v.setUint32(tcp.offset, v.getUint32(tcp.offset, true) + 1, true)),
+      expect: err("section"),
+    },
+    {
+      // 1.1 with 7 sections: TCP_RULES missing.
+      name: "bad-tcp-missing",
+      blob: mutate(withoutTcp(seed), (_, v) => v.setUint16(6, 1, true)),
+      expect: err("section"),
+    },
+    {
+      // A provider whose items run past item_count (format 1.3 PROVIDERS).
       name: "bad-provider-items",
       blob: mutate(withProviders, (_, v) => v.setUint32(prov.offset + 4 + 24, 0xfff0, true)),
       expect: err("index"),
@@ -152,8 +180,9 @@ function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
 export function buildVectors(): Vector[] {
   const valid = validVectors();
   const seed = valid.find((v) => v.name === "seed")!;
+  // A format 1.0 blob still decodes (HTTP only); its expectations are the seed's without TCP.
+  const compat = withoutTcp(seed.blob);
+  const compatExpect = { ...seed.expect, length: compat.length, tcp_dropped: null };
   const allKinds = valid.find((v) => v.name === "all-kinds")!;
-  const old: Vector = { name: "seed-format-1.0", blob: asFormat10(seed.blob), expect: { ...seed.expect, providers: [] } };
-  old.expect.length = old.blob.length;
-  return [...valid, old, ...hostileVectors(seed.blob, allKinds.blob)];
+  return [...valid, { name: "compat-1-0", blob: compat, expect: { ...compatExpect, providers: [] } }, ...hostileVectors(seed.blob, allKinds.blob)];
 }

@@ -2,9 +2,10 @@
 // way an operator would: status, response details, and the filter state the filter wrote.
 import { readFileSync } from "node:fs";
 import { EnvoyHost } from "../host/index.ts";
-import type { StreamResult } from "../host/types.ts";
+import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
-import { nodeForWorkload, streamForRequest } from "./request-stream.ts";
+import { type RequestAuthentication, spaceDelimitedClaimsFor } from "./jwt-authn.ts";
+import { connectionForRequest, nodeForWorkload, streamForRequest } from "./request-stream.ts";
 
 export const DEFAULT_WASM = new URL("../../build/meshauthz.wasm", import.meta.url);
 
@@ -65,20 +66,54 @@ export function decisionFromStream(result: StreamResult, configError: string | n
   return d;
 }
 
-export interface FilterUnderTest {
-  decide(request: CaseRequest): Decision;
-  /** decide(), letting the filter's ext_authz calls be answered (CUSTOM). */
-  decideAsync(request: CaseRequest): Promise<Decision>;
-  host: EnvoyHost;
+const TERMINATION = /^rbac_access_denied_matched_policy\[(.*)\]$/;
+
+/** A connection's decision (the network filter, docs/tcp.md): closed by the plugin is a denial, its
+ *  policy id in filter state meshauthz.termination_details (Envoy's network RBAC puts the same
+ *  string in the connection termination details). No HTTP status exists: status is 0. */
+export function decisionFromConnection(result: ConnectionResult, configError: string | null): Decision {
+  const fs = result.filterState;
+  const shadow: Decision["shadow"] = {};
+  for (const kind of ["allow", "deny"] as const) {
+    const r = fs[`meshauthz.shadow_${kind}`];
+    if (r === "allowed" || r === "denied") shadow[kind] = { result: r, policy: fs[`meshauthz.shadow_${kind}_policy`] ?? null };
+  }
+  const denied = !result.allowed;
+  let policy: string | null = fs["meshauthz.policy"] ?? null;
+  const m = TERMINATION.exec(fs["meshauthz.termination_details"] ?? "");
+  if (denied && m) policy = m[1];
+  const d: Decision = { decision: denied ? "DENY" : "ALLOW", status: 0, policy, shadow, audit: fs["meshauthz.audit"] === "true" };
+  if (configError) d.config_error = configError;
+  return d;
 }
 
-/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob;
- *  `clusters` are the upstreams it may call (ext_authz providers). */
+export interface FilterUnderTest {
+  decide(request: CaseRequest): Decision;
+  /** decide(), letting the filter's ext_authz calls be answered (CUSTOM; connections: as decide). */
+  decideAsync(request: CaseRequest): Promise<Decision>;
+  host: EnvoyHost;
+  /** What the client saw for the last decide() (status, local reply body and details). */
+  lastResult: StreamResult | null;
+  /** The last decide()'s connection, in network mode. */
+  lastConnection: ConnectionResult | null;
+}
+
+export interface FilterOptions {
+  /** RequestAuthentications whose jwtRules choose jwt_authn's claim normalization (jwt-authn.ts). */
+  requestAuthentications?: readonly RequestAuthentication[];
+  rootNamespace?: string;
+  /** Upstream clusters the filter may call (ext_authz providers): name -> "127.0.0.1:<port>". */
+  clusters?: Record<string, string>;
+}
+
+/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob; with
+ *  `network` (a pluginConfig with mode "network"), as a network filter deciding connections. */
 export async function startFilter(
   wasm: Uint8Array,
   configuration: string | Uint8Array,
   workload: Workload,
-  clusters: Record<string, string> = {},
+  network = false,
+  options: FilterOptions = {},
 ): Promise<FilterUnderTest> {
   const host = await EnvoyHost.create({
     wasm,
@@ -86,21 +121,44 @@ export async function startFilter(
     node: nodeForWorkload(workload),
     pluginName: `${workload.namespace}.meshauthz`,
     rootId: "meshauthz",
-    clusters,
+    clusters: options.clusters ?? {},
   });
   const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
-  const toDecision = (result: StreamResult) => {
+  const fromStream = (result: StreamResult): Decision => {
+    filter.lastResult = result;
     const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
     const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
     return decisionFromStream(result, configError);
   };
-  return {
+  const filter: FilterUnderTest = {
     host,
+    lastResult: null,
+    lastConnection: null,
     decide(request: CaseRequest): Decision {
-      return toDecision(host.request(streamForRequest(request)));
+      if (network) {
+        const conn = host.connect(connectionForRequest(request));
+        filter.lastConnection = conn;
+        const invalid = !host.configAccepted || conn.filterState["meshauthz.termination_details"] === INVALID_CONFIG_DETAILS;
+        return decisionFromConnection(conn, invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null);
+      }
+      const spaceDelimited = spaceDelimitedClaimsFor(
+        options.requestAuthentications ?? [],
+        workload,
+        options.rootNamespace ?? "istio-system",
+        request.jwt?.iss,
+      );
+      return fromStream(host.request(streamForRequest(request, spaceDelimited)));
     },
     async decideAsync(request: CaseRequest): Promise<Decision> {
-      return toDecision(await host.requestAsync(streamForRequest(request)));
+      if (network) return filter.decide(request);
+      const spaceDelimited = spaceDelimitedClaimsFor(
+        options.requestAuthentications ?? [],
+        workload,
+        options.rootNamespace ?? "istio-system",
+        request.jwt?.iss,
+      );
+      return fromStream(await host.requestAsync(streamForRequest(request, spaceDelimited)));
     },
   };
+  return filter;
 }

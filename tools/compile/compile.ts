@@ -6,8 +6,8 @@ import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { isDryRun } from "./dry-run.ts";
 import { type CompiledMesh, type CompiledPolicy, type PolicyAction, policyRuleId } from "./ir.ts";
 import { TrustDomainBundle } from "./matchers/trust-domain-bundle.ts";
-import { compileRule, RuleCompileError } from "./rule.ts";
-import { customProviderDiagnostics } from "./providers.ts";
+import { compileRule, compileTcpRule, RuleCompileError } from "./rule.ts";
+import { customPolicyWarnings } from "./custom-warning.ts";
 
 export const GENERATOR = "meshauthz 0.1.0";
 
@@ -30,23 +30,26 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
   const diagnostics: Diagnostic[] = [];
   const trustDomains = new TrustDomainBundle(mesh.trustDomain, mesh.trustDomainAliases);
   const policies: CompiledPolicy[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Diagnostic["location"] | null>();
   for (const { policy, locate } of inputs) {
     const namespace = policy.metadata.namespace ?? "default";
     const name = policy.metadata.name;
     const who = `${namespace}/${name}`;
     if (seen.has(who)) {
+      const first = seen.get(who);
+      const firstAt = first ? ` (first defined at ${first.file}:${first.line}:${first.column})` : "";
       diagnostics.push({
         severity: "error",
         stage: "compile",
-        message: `duplicate AuthorizationPolicy ${who}: names are unique per namespace`,
+        code: "duplicate-name",
+        message: `duplicate AuthorizationPolicy ${who}${firstAt}: names are unique per namespace, kubectl apply would replace one with the other`,
         path: "metadata.name",
         policy: who,
         location: locate?.("metadata.name"),
       });
       continue;
     }
-    seen.add(who);
+    seen.set(who, locate?.("metadata.name") ?? null);
     if (!appliesToSidecars(policy)) continue;
     const spec = policy.spec ?? {};
     const action: PolicyAction = spec.action ?? "ALLOW";
@@ -63,7 +66,13 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
     (spec.rules ?? []).forEach((rule, index) => {
       const path = `spec.rules[${index}]`;
       try {
-        compiled.rules.push({ index, id: policyRuleId(namespace, name, index), root: compileRule(rule ?? {}, { policyNamespace: namespace, trustDomains }, path) });
+        const ctx = { policyNamespace: namespace, trustDomains };
+        compiled.rules.push({
+          index,
+          id: policyRuleId(namespace, name, index),
+          root: compileRule(rule ?? {}, ctx, path),
+          tcpRoot: compileTcpRule(rule ?? {}, ctx, path, action),
+        });
       } catch (e) {
         failed = true;
         const p = e instanceof RuleCompileError ? e.path : path;
@@ -79,7 +88,7 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
     });
     if (!failed) policies.push(compiled);
   }
-  diagnostics.push(...customProviderDiagnostics(inputs, mesh.extensionProviders));
+  diagnostics.push(...customPolicyWarnings(inputs, mesh.extensionProviders));
   const providers = [...(mesh.extensionProviders?.valid.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { mesh: { rootNamespace: mesh.rootNamespace, generator: GENERATOR, policies, providers }, diagnostics };
 }

@@ -18,6 +18,7 @@ import {
   HEADER_BYTES,
   LEAF_FLAG_IGNORE_CASE,
   LEAF_FLAG_LIST_ELEMENTS,
+  LEAF_FLAG_LIST_ONLY,
   MAGIC,
   MAX_TREE_DEPTH,
   NodeOp,
@@ -91,8 +92,11 @@ class Tables {
         aux = l.port ?? 0;
         break;
     }
-    const flags = (l.ignoreCase ? LEAF_FLAG_IGNORE_CASE : 0) | (l.listElements ? LEAF_FLAG_LIST_ELEMENTS : 0);
-    const key = this.str(l.key);
+    const flags =
+      (l.ignoreCase ? LEAF_FLAG_IGNORE_CASE : 0) |
+      (l.listElements ? LEAF_FLAG_LIST_ELEMENTS : 0) |
+      (l.listOnly ? LEAF_FLAG_LIST_ONLY : 0);
+    const key = l.path ? this.str(encodePathSegments(l.path)) : this.str(l.key);
     const id = `${l.attribute}|${l.kind}|${flags}|${key}|${value}|${aux}`;
     let i = this.leafIndex.get(id);
     if (i !== undefined) return i;
@@ -168,7 +172,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
   const policies = new ByteWriter();
   const labels = new ByteWriter();
   let labelCount = 0;
-  const rules: Array<{ policy: number; index: number; id: string; root: number }> = [];
+  const rules: Array<{ policy: number; index: number; id: string; root: number; tcpRoot: number }> = [];
 
   policies.u32(mesh.policies.length);
   mesh.policies.forEach((p, policyIndex) => {
@@ -189,7 +193,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     for (const r of p.rules) {
       // The filter derives the id from these three fields; the blob does not store it.
       if (r.id !== `ns[${p.namespace}]-policy[${p.name}]-rule[${r.index}]`) throw new EncodeError(`rule id ${r.id} is not derived from its policy and index`);
-      rules.push({ policy: policyIndex, index: r.index, id: r.id, root: t.node(r.root) });
+      rules.push({ policy: policyIndex, index: r.index, id: r.id, root: t.node(r.root), tcpRoot: r.tcpRoot === null ? NONE : t.node(r.tcpRoot) });
     }
   });
   policies.u32(labelCount).bytes(labels.finish());
@@ -202,6 +206,10 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
   // (docs/blob-format.md 2.4), so the blob does not carry ~45 bytes of it per rule.
   const ruleSection = new ByteWriter().u32(rules.length);
   for (const r of rules) ruleSection.u32(r.policy).u32(r.index).u32(NONE).u32(r.root);
+
+  // 1.1: the TCP projection, one root per rule in RULES order (NONE: dropped on TCP chains).
+  const tcpRules = new ByteWriter().u32(rules.length);
+  for (const r of rules) tcpRules.u32(r.tcpRoot);
 
   const meta = new ByteWriter().u32(t.str(mesh.rootNamespace)).u32(t.str(mesh.generator));
 
@@ -234,6 +242,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     [SectionTag.Nodes, nodes.finish()],
     [SectionTag.Leaves, leaves.finish()],
     [SectionTag.Patterns, patterns.finish()],
+    [SectionTag.TcpRules, tcpRules.finish()],
     [SectionTag.Providers, providers],
   ];
 
@@ -257,4 +266,19 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     pieces: t.pieceCount,
   };
   return { blob, stats, ruleIds: rules.map((r) => r.id) };
+}
+
+/** A DYNAMIC_METADATA key: each segment as a u32 byte length (little-endian) and its UTF-8 bytes. */
+export function encodePathSegments(path: string[]): Uint8Array {
+  const utf8 = new TextEncoder();
+  const parts = path.map((p) => utf8.encode(p));
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const p of parts) {
+    dv.setUint32(at, p.length, true);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
 }

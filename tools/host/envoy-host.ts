@@ -2,6 +2,7 @@
 // would, starts a canary VM that must accept the configuration, then `workers` worker VMs (each
 // its own instantiation and memory), and serves streams synchronously on the workers.
 
+import { HeaderMap } from "./header-map.ts";
 import { parseSocketAddress } from "./address.ts";
 import { Vm, type HostEnvironment } from "./vm.ts";
 import type { PluginSettings } from "./context.ts";
@@ -10,7 +11,8 @@ import { HOST_CALL_NAMES } from "./host-functions.ts";
 import { StatStore } from "./metrics.ts";
 import { SharedData } from "./shared-data.ts";
 import { HttpStream, type StreamOutcome } from "./stream.ts";
-import { HostLoadError, type LogRecord, type PluginOptions, type StreamResult, type StreamSpec } from "./types.ts";
+import { NetworkConnection } from "./connection.ts";
+import { HostLoadError, type ConnectionResult, type ConnectionSpec, type LogRecord, type PluginOptions, type StreamResult, type StreamSpec } from "./types.ts";
 import { parseModule, type ParsedModule } from "./wasm-binary.ts";
 
 const encoder = new TextEncoder();
@@ -189,6 +191,47 @@ export class EnvoyHost {
     return o.then(result);
   }
 
+  /** Serves one downstream connection with the plugin as a network filter (a NETWORK WasmPlugin). */
+  connect(spec: ConnectionSpec): ConnectionResult {
+    const logs: LogRecord[] = [];
+    const base = { bytesToDownstream: 0, callbacks: [], filterState: {}, trap: null, hostCalls: {}, logs, contextId: null };
+    if (!this.configAccepted || this.workers.length === 0) {
+      // No filter config: Envoy's listener has no usable chain for it; the connection is refused.
+      return { ...base, allowed: false, closedBy: "plugin", closeDetails: "filter_config_not_found", bytesToUpstream: 0, worker: -1 };
+    }
+    const w = spec.worker ?? this.nextWorker++ % this.workers.length;
+    const vm = this.workers[w];
+    if (!vm) throw new Error(`no worker ${w} (there are ${this.workers.length})`);
+    const connectionId = spec.connectionId ?? this.nextConnectionId++;
+    const reads: string[] = [];
+    this.env.streamLogs = logs;
+    this.env.streamReads = reads;
+    try {
+      const before = vm.counts.slice();
+      const conn = new NetworkConnection(vm, vm.allocContextId(), this.plugin, spec, connectionId);
+      vm.contexts.set(conn.id, conn);
+      const o = conn.run();
+      return {
+        allowed: o.closedBy === "client" && o.bytesToUpstream > 0,
+        closedBy: o.closedBy,
+        closeDetails: o.closeDetails,
+        bytesToUpstream: o.bytesToUpstream,
+        bytesToDownstream: o.bytesToDownstream,
+        callbacks: o.callbacks,
+        filterState: conn.filterStateStrings(),
+        trap: o.trap,
+        hostCalls: diffCounts(before, vm.counts),
+        reads,
+        logs,
+        contextId: conn.id,
+        worker: w,
+      };
+    } finally {
+      this.env.streamLogs = null;
+      this.env.streamReads = null;
+    }
+  }
+
   /**
    * A VM that already failed: fail-closed Envoy uses an empty context (503 wasm_fail_stream,
    * no call into the module); fail-open Envoy leaves the filter out of the chain.
@@ -204,7 +247,7 @@ export class EnvoyHost {
       return {
         ...base, status, forwarded: true, details: "via_upstream",
         responseHeaders: [[":status", String(status)], ...(spec.upstreamResponse?.headers ?? [["content-length", "0"]])] as Array<[string, string]>,
-        upstreamRequestHeaders: spec.headers.map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
+        upstreamRequestHeaders: HeaderMap.from(spec.headers, { request: true, http2: spec.protocol === "HTTP/2" }).entries(),
       };
     }
     return { ...base, status: 503, forwarded: false, details: "wasm_fail_stream", responseHeaders: [[":status", "503"]], upstreamRequestHeaders: null };

@@ -7,7 +7,11 @@
 import { downstreamRemoteAddress, parseSocketAddress, type SocketAddress } from "./address.ts";
 import { BufferType, DataStatus, HeaderMapType, HeadersStatus, StreamType, WasmResult } from "./envoy-abi.ts";
 import { HostContext, type HostBuffer, type PluginSettings } from "./context.ts";
-import { asciiLower, HeaderMap } from "./header-map.ts";
+import { asciiLower, HeaderMap, invalidHeaderValue } from "./header-map.ts";
+
+/** Response code details of a request a codec refused before any filter (header value with NUL, CR or LF). */
+export const CODEC_REJECTED_HTTP1 = "http1.invalid_characters";
+export const CODEC_REJECTED_HTTP2 = "http2.invalid.header.field";
 import type { BytePair } from "./pairs.ts";
 import type { StreamInfoView } from "./properties.ts";
 import type { LocalReply, StreamSpec, TlsInfo } from "./types.ts";
@@ -158,7 +162,7 @@ export class HttpStream extends HostContext implements StreamInfoView {
     super(id, plugin);
     const protocol = spec.protocol ?? "HTTP/1.1";
     this.protocol = protocol;
-    this.request = HeaderMap.from(spec.headers, { hostToAuthority: protocol === "HTTP/1.1" });
+    this.request = HeaderMap.from(spec.headers, { request: true, http2: protocol === "HTTP/2" });
     const peer = parseSocketAddress(spec.downstreamRemote);
     this.remoteAddress = downstreamRemoteAddress(peer, this.request.joined("x-forwarded-for"), spec.xffNumTrustedHops ?? 0);
     this.localAddress = parseSocketAddress(spec.downstreamLocal);
@@ -484,31 +488,42 @@ export class HttpStream extends HostContext implements StreamInfoView {
    *  (outbound.ts) and delivered; the stream goes on when the filter continues or replies. */
   async runAsync(): Promise<StreamOutcome> {
     let go = this.begin();
-    while (!go && !this.reply && !this.reset && !this.spec.rejectedBeforePlugin && this.vm.outbound.pending > 0) {
+    while (!go && !this.reply && !this.reset && this.vm.outbound.pending > 0) {
       await this.vm.outbound.delivered();
       if (this.continueRequested) go = true;
     }
     return this.end(go);
   }
 
+  /** Rejected before this filter (an earlier filter, or the codec). */
+  private rejected = false;
+
   /** The headers phase: true when the request goes on. */
   private begin(): boolean {
-    if (this.spec.rejectedBeforePlugin) {
-      // An earlier filter answered; its reply skips this filter (no context created yet).
-      const r = this.spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" };
+    const codecError = this.spec.headers.some(([, v]) => invalidHeaderValue(v));
+    if (codecError || this.spec.rejectedBeforePlugin) {
+      // An earlier filter answered; its reply skips this filter (no context created yet). A header value with
+      // NUL, CR or LF never reaches a filter: the HTTP/1 codec answers 400 (http1.invalid_characters), the
+      // HTTP/2 codec resets the stream (HeaderUtility::headerValueIsValid; nghttp2 / quiche header validation).
+      const r = codecError
+        ? this.protocol === "HTTP/2"
+          ? { status: 400, details: CODEC_REJECTED_HTTP2, body: "" }
+          : { status: 400, details: CODEC_REJECTED_HTTP1, body: "Bad Request" }
+        : (this.spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" });
       const body = encoder.encode(r.body ?? "");
       const headers = HeaderMap.from([[":status", String(r.status)]]);
       this.responseCode = r.status;
       this.responseCodeDetails = r.details;
       this.reply = { status: r.status, headers, body, details: r.details, fromModule: false };
       this.responseStarted = true;
+      this.rejected = true;
       return false;
     }
     return this.decodeHeaders();
   }
 
   private end(headersGo: boolean): StreamOutcome {
-    if (!this.spec.rejectedBeforePlugin) {
+    if (!this.rejected) {
       let go = headersGo;
       if (go && !this.reply && !this.reset) go = this.decodeBody();
       if (this.reply || this.reset) {

@@ -37,12 +37,16 @@ export interface PluginOptions {
   clusters?: Record<string, string>;
 }
 
+/** Bytes as Envoy holds them: a string stands for its UTF-8; a Uint8Array is raw (need not be UTF-8). */
+export type Bytes = string | Uint8Array;
+
 export interface TlsInfo {
-  uriSans: string[];
-  dnsSans?: string[];
-  subject?: string;
-  /** Requested server name; "" when the client sent none. */
-  sni?: string;
+  /** Every URI SAN of the peer certificate, in order (a filter sees only the first). */
+  uriSans: Bytes[];
+  dnsSans?: Bytes[];
+  subject?: Bytes;
+  /** Requested server name; "" when the client sent none. BoringSSL refuses an SNI with NUL. */
+  sni?: Bytes;
   version?: string;
   /** A peer certificate was presented (connection.mtls). Default true when uriSans is non-empty. */
   peerCertificate?: boolean;
@@ -52,7 +56,7 @@ export interface TlsInfo {
 export interface StreamSpec {
   /** Request headers in order, names as received (the host lower-cases them). Pseudo-headers
    *  `:method`, `:path`, `:authority`, `:scheme` included. A name may repeat. */
-  headers: Array<[string, string]>;
+  headers: Array<[string, Bytes]>;
   /** TCP peer and local address, "ip:port" ("[v6]:port" for IPv6). */
   downstreamRemote: string;
   downstreamLocal: string;
@@ -76,6 +80,43 @@ export interface StreamSpec {
   upstreamResponse?: { status?: number; headers?: Array<[string, string]> };
   /** With rejectedBeforePlugin: the earlier filter's reply (default 403, details rejected_before_plugin). */
   rejectedReply?: { status: number; details: string; body?: string };
+}
+
+/** One downstream TCP connection through the plugin as a network filter (a NETWORK WasmPlugin). */
+export interface ConnectionSpec {
+  /** TCP peer and local address, "ip:port" ("[v6]:port" for IPv6). */
+  downstreamRemote: string;
+  downstreamLocal: string;
+  /** null = plaintext. The peer certificate becomes visible when the handshake is done, after
+   *  proxy_on_new_connection and before the first data. */
+  tls: TlsInfo | null;
+  /** The client's reads, in order (default one read "hello"). */
+  downstreamData?: string[];
+  /** The last read carries end_of_stream (the client half-closes). */
+  halfClose?: boolean;
+  /** What the server writes back once bytes reached it. */
+  upstreamData?: string[];
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  worker?: number;
+  connectionId?: number;
+}
+
+export interface ConnectionResult {
+  /** The plugin let the connection through: its bytes reached the upstream and it was not closed. */
+  allowed: boolean;
+  closedBy: "plugin" | "client";
+  /** wasm_downstream_close when the plugin closed it; filter_config_not_found / wasm_fail_stream. */
+  closeDetails: string | null;
+  bytesToUpstream: number;
+  bytesToDownstream: number;
+  callbacks: string[];
+  filterState: Record<string, string>;
+  trap: string | null;
+  hostCalls: Record<string, number>;
+  reads?: string[];
+  logs: LogRecord[];
+  contextId: number | null;
+  worker: number;
 }
 
 export interface LogRecord {

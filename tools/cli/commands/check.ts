@@ -1,42 +1,29 @@
 // meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json]
 import { readFileSync } from "node:fs";
-import * as yaml from "js-yaml";
-import { meshSettings } from "../../cases/case-file.ts";
+import { CaseFileError, type RequestFile, meshSettings, readRequestFileChecked } from "../../cases/case-file.ts";
 import { type Decision, readFilterWasm, startFilter } from "../../cases/filter-decision.ts";
-import type { CaseMeta, CaseRequest, Workload } from "../../model/case-file.ts";
-import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../../pipeline/plugin-config.ts";
+import { statusText } from "../../explain/explain.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
 import { decideWithProviders, syntheticProviders } from "../../cases/ext-authz-responder.ts";
 import type { ExtAuthzProvider } from "../../meshconfig/providers.ts";
 
-interface RequestFile {
-  workload: Workload;
-  request: CaseRequest;
-  mesh?: CaseMeta;
-}
-
+/** A request file read strictly (unknown keys, bad values: errors with file:line:col); notes go to stderr. */
 export function readRequestFile(path: string): RequestFile {
-  let doc: unknown;
   try {
-    doc = yaml.load(path === "-" ? readStdin() : readFileSync(path, "utf8"), { filename: path });
+    const r = readRequestFileChecked(path, readStdin);
+    for (const n of r.notes) process.stderr.write(`${n}\n`);
+    return r.value;
   } catch (e) {
-    const err = e as { mark?: { line: number; column: number }; reason?: string; message: string };
-    if (err.mark) throw new UserError(`${path}:${err.mark.line + 1}:${err.mark.column + 1}: ${err.reason ?? err.message}`);
-    throw new UserError(`${path}: ${err.message}`);
+    if (e instanceof CaseFileError) throw new UserError(e.message);
+    throw e;
   }
-  const f = doc as Partial<RequestFile> | null;
-  if (!f || typeof f !== "object") throw new UserError(`${path}: a request file is a mapping with workload and request`);
-  if (!f.workload || typeof f.workload.namespace !== "string") {
-    throw new UserError(`${path}: workload.namespace (string) is required`);
-  }
-  if (!f.request || typeof f.request !== "object") throw new UserError(`${path}: request (mapping) is required`);
-  return f as RequestFile;
 }
 
 export function describeDecision(d: Decision): string {
-  const lines = [`${d.decision} (${d.status})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
+  const lines = [`${d.decision} (${statusText(d)})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
   if (d.config_error) lines.push(`  the filter rejected its configuration: ${d.config_error}`);
   if (d.audit) lines.push("  audited (an AUDIT rule matched)");
   for (const [kind, s] of Object.entries(d.shadow)) {
@@ -65,21 +52,26 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
       trust_domain_aliases: v["trust-domain-alias"],
     });
     mesh.extensionProviders = providersFromFlags(v);
-    let compiled = compileSources(v.policies ?? [], mesh, readStdin);
-    const policies = (compiled.mesh?.policies ?? []).filter((p) => p.action === "CUSTOM");
-    const names = [...new Set(policies.map((p) => p.provider ?? ""))];
+    const opts = { readStdin, namespace: v.namespace, istioVersion: istioVersionFromFlags(v) };
+    let compiled = compileSources(v.policies ?? [], mesh, opts);
+    const names = [...new Set((compiled.mesh?.policies ?? []).filter((p) => p.action === "CUSTOM").map((p) => p.provider ?? ""))];
     if (mesh.extensionProviders === undefined && compiled.mesh?.providers?.length === 0 && names.length > 0 && req.request.ext_authz_decision !== undefined) {
       // No mesh config at all: the request file's ext_authz_decision stands for providers that exist.
-      compiled = compileSources(v.policies ?? [], { ...mesh, extensionProviders: syntheticProviders(names) }, readStdin);
+      compiled = compileSources(v.policies ?? [], { ...mesh, extensionProviders: syntheticProviders(names) }, opts);
     }
-    printDiagnostics(compiled.diagnostics);
+    printDiagnostics(compiled.diagnostics, v.quiet);
     if (!compiled.blob) return 1;
     blob = compiled.blob;
     providers = (compiled.mesh?.providers ?? []).filter((p) => names.includes(p.name));
   }
+  const mode = modeForRequest(req.request);
   // Each provider the policies use answers request.ext_authz_decision from a loopback server.
   const wasm = readFilterWasm(v.wasm);
-  const { decision: d, unexpected } = await decideWithProviders((clusters) => startFilter(wasm, pluginConfigJson(blob), req.workload, clusters), providers, req.request);
+  const { decision: d, unexpected } = await decideWithProviders(
+    (clusters) => startFilter(wasm, pluginConfigJson(blob, undefined, { mode }), req.workload, mode === "network", { clusters }),
+    providers,
+    req.request,
+  );
   if (unexpected) process.stderr.write("meshauthz: the ext_authz provider was consulted but the request file gives no request.ext_authz_decision (answered as an error)\n");
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;

@@ -5,9 +5,11 @@ import { readFilterWasm, WasmMissingError } from "../../cases/filter-decision.ts
 import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
 import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
 import { wasmPluginManifest } from "../../package/wasmplugin.ts";
+import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
 function parseSelector(items: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -50,17 +52,33 @@ export function packageCommand(paths: string[], v: CliValues): number {
   if (!v.url) {
     throw new UsageError("package needs --url: where Istio pulls the module (oci://REGISTRY/REPOSITORY:TAG with --oci-layout DIR, oci://...@sha256:DIGEST, https://..., file:///...)");
   }
-  const result = compileSources(paths, meshFromFlags(v), readStdin);
-  printDiagnostics(result.diagnostics);
+  if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
+  let tcpPorts: number[] = [];
+  try {
+    if (v["tcp-ports"]) tcpPorts = parseTcpPorts(v["tcp-ports"]);
+  } catch (e) {
+    throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
+  }
+  // --namespace is the WasmPlugin's here; --policy-namespace is kubectl's -n for the policies.
+  const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
+  printDiagnostics(result.diagnostics, v.quiet);
   if (!result.blob) return 1;
+  const empty = result.loaded ? emptySetProblem(result.loaded) : null;
+  if (empty && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: error: ${empty}; nothing written\n`);
+    return 1;
+  }
   const pin = pinnedModule(v);
-  const manifest = wasmPluginManifest(result.blob, {
+  const options = {
     name: v.name ?? "meshauthz",
     namespace: v.namespace ?? meshFromFlags(v).rootNamespace,
     url: pin.url,
     sha256: pin.sha256,
     selector: parseSelector(v.selector),
-  });
+  };
+  let manifest = wasmPluginManifest(result.blob, options);
+  // --network: a second WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts).
+  if (v.network) manifest += `---\n${networkPluginManifest(result.blob, options, tcpPorts)}`;
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);
   return 0;
