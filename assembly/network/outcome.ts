@@ -7,6 +7,7 @@ import { setProperty } from "../abi/property";
 import { closeDownstream } from "../abi/connection";
 import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
+import { badCustomDetails, badCustomDetailsLen } from "../report/outcome";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countTcpDecision, countTcpInvalid } from "../report/counters";
 import { PolicyCounters } from "../report/policy-counters";
@@ -68,6 +69,12 @@ export function applyConnectionDecision(p: Runtime, d: Decision): bool {
     // does not call providers for connections (docs/ext-authz.md), so it closes (fail closed).
     putId(POLICY, p, d.rule);
     return close(litPtr(DETAILS_TCP_EXT_AUTHZ), litLen(DETAILS_TCP_EXT_AUTHZ));
+  }
+  if (d.verdict == Verdict.DenyBadCustom) {
+    const ptr = badCustomDetails(p, d.rule);
+    const r = close(ptr, badCustomDetailsLen);
+    heap.free(ptr);
+    return r;
   }
   if (d.rule >= 0) return close(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
   return close(litPtr(DETAILS_NONE), litLen(DETAILS_NONE));

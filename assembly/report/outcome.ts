@@ -82,9 +82,9 @@ export function applyDecision(p: Runtime, d: Decision): u32 {
 
 /** Istio's DENY rule for a CUSTOM rule whose provider is undefined (or one of several), named
  *  istio-ext-authz-<provider>-<rule id>-deny-due-to-bad-CUSTOM-action (builder.go policyName,
- *  getBadCustomDenyRules). Built per denial: a misconfiguration, not the hot path. */
-function denyBadCustom(p: Runtime, d: Decision): u32 {
-  const rule = d.rule;
+ *  getBadCustomDenyRules): its denial details, heap.alloc'd (caller frees), length in
+ *  badCustomDetailsLen. Built per denial: a misconfiguration, not the hot path. */
+export function badCustomDetails(p: Runtime, rule: i32): usize {
   const t = p.tables;
   const name = t.policyProvider(t.rulePolicy(u32At(p.ruleBlob, <u32>rule)));
   const b = new ByteBuf();
@@ -93,10 +93,16 @@ function denyBadCustom(p: Runtime, d: Decision): u32 {
   b.byte(0x2d); // '-'
   b.bytes(p.idPtr(<u32>rule), p.idLen(<u32>rule));
   b.bytes(litPtr(BAD_CUSTOM_CLOSE), litLen(BAD_CUSTOM_CLOSE));
-  const n = b.len;
+  badCustomDetailsLen = b.len;
   const ptr = b.take();
   b.free();
-  const r = denyWith(p, d, ptr, n);
+  return ptr;
+}
+export let badCustomDetailsLen: usize = 0;
+
+function denyBadCustom(p: Runtime, d: Decision): u32 {
+  const ptr = badCustomDetails(p, d.rule);
+  const r = denyWith(p, d, ptr, badCustomDetailsLen);
   heap.free(ptr);
   return r;
 }

@@ -138,16 +138,22 @@ cases:
     metadata: {name: ext, namespace: default}
     spec: {action: CUSTOM, provider: {name: opa}, rules: [{}]}
   workload: {namespace: default}
-  request: {method: GET, path: /}
+  request: {method: GET, path: /, host: b}
   expected: {decision: DENY}
 `;
   test("a skipped case: exit 1 with the reason; --allow-skip: exit 0", () => {
-    const f = tempFile("skip.yaml", custom);
+    const text = caseFile("    method: POST").replace("expected: {decision: ALLOW}", "expected: {decision: DENY, response: \"connection closed (rbac_access_denied_matched_policy[none])\"}");
+    const f = tempFile("skip.yaml", text);
     const r = meshauthz(["test", f]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /SKIP custom: CUSTOM/);
+    assert.match(r.stdout, /SKIP /);
     assert.match(r.stderr, /1 case\(s\) skipped/);
     assert.equal(meshauthz(["test", f, "--allow-skip"]).status, 0);
+  });
+  test("a CUSTOM case is evaluated, not skipped: without ext_authz_decision it fails, saying why", () => {
+    const r = meshauthz(["test", tempFile("custom.yaml", custom)]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL custom: the filter consulted the ext_authz provider, but the case gives no request\.ext_authz_decision/);
   });
   test("an expected.response this harness cannot check is a skip, not a pass", () => {
     const text = caseFile("    method: POST").replace("expected: {decision: ALLOW}", "expected: {decision: DENY, response: \"connection closed (rbac_access_denied_matched_policy[none])\"}");
