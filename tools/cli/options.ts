@@ -27,6 +27,8 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  all?: boolean;
+  junit?: string;
   "allow-skip"?: boolean;
   "allow-empty"?: boolean;
   quiet?: boolean;
