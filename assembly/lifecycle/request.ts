@@ -1,18 +1,24 @@
 // proxy_on_request_headers: decide with the stream's plugin, then report. Per-request state lives
 // in the plugin's preallocated cache and is released before returning, whatever happened.
 import { Runtime } from "../decide/plugin";
-import { decide } from "../decide/decision";
+import { Verdict, decide } from "../decide/decision";
+import { startExtAuthz } from "../extauthz/stage";
 import { applyDecision, denyInvalid } from "../report/outcome";
 
 /** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. A root
  *  configured for connections (mode "network") cannot decide HTTP requests: denied. */
-export function onRequestHeaders(rt: usize): u32 {
-  return rt == 0 || changetype<Runtime>(rt).cache.network ? denyInvalid() : onRequest(changetype<Runtime>(rt));
+export function onRequestHeaders(rt: usize, ctx: u32): u32 {
+  return rt == 0 || changetype<Runtime>(rt).cache.network ? denyInvalid() : onRequest(changetype<Runtime>(rt), ctx);
 }
 
-function onRequest(rt: Runtime): u32 {
+function onRequest(rt: Runtime, ctx: u32): u32 {
   rt.evaluator.begin();
   const d = decide(rt);
+  if (d.verdict == Verdict.CallProvider) {
+    // A CUSTOM rule matched: the provider decides first (extauthz/stage.ts), the stream waits.
+    rt.cache.end();
+    return startExtAuthz(rt, ctx, d.rule);
+  }
   const status = applyDecision(rt, d);
   rt.cache.end();
   return status;

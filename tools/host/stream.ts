@@ -477,8 +477,29 @@ export class HttpStream extends HostContext implements StreamInfoView {
     this.simpleCallback("proxy_on_delete");
   }
 
-  /** Runs the whole stream: headers, body, upstream or local reply, access log, destroy. */
+  /** Runs the whole stream: headers, body, upstream or local reply, access log, destroy. A stream
+   *  the filter pauses is never resumed here (an outbound call's answer arrives after the stream
+   *  idle timeout): use runAsync for filters that call out. */
   run(): StreamOutcome {
+    return this.end(this.begin());
+  }
+
+  /** run(), but while the filter holds the request paused, the VM's outbound calls are answered
+   *  (outbound.ts) and delivered; the stream goes on when the filter continues or replies. */
+  async runAsync(): Promise<StreamOutcome> {
+    let go = this.begin();
+    while (!go && !this.reply && !this.reset && this.vm.outbound.pending > 0) {
+      await this.vm.outbound.delivered();
+      if (this.continueRequested) go = true;
+    }
+    return this.end(go);
+  }
+
+  /** Rejected before this filter (an earlier filter, or the codec). */
+  private rejected = false;
+
+  /** The headers phase: true when the request goes on. */
+  private begin(): boolean {
     const codecError = this.spec.headers.some(([, v]) => invalidHeaderValue(v));
     if (codecError || this.spec.rejectedBeforePlugin) {
       // An earlier filter answered; its reply skips this filter (no context created yet). A header value with
@@ -495,8 +516,15 @@ export class HttpStream extends HostContext implements StreamInfoView {
       this.responseCodeDetails = r.details;
       this.reply = { status: r.status, headers, body, details: r.details, fromModule: false };
       this.responseStarted = true;
-    } else {
-      let go = this.decodeHeaders();
+      this.rejected = true;
+      return false;
+    }
+    return this.decodeHeaders();
+  }
+
+  private end(headersGo: boolean): StreamOutcome {
+    if (!this.rejected) {
+      let go = headersGo;
       if (go && !this.reply && !this.reset) go = this.decodeBody();
       if (this.reply || this.reset) {
         // answered (local reply / 503) or reset by the filter
