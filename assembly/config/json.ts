@@ -1,5 +1,5 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
-// members "policy" and "engine", and skips every other member whatever its type. Nesting is
+// members "policy" and "engine" (and the delivery members "role", "rootDigest", "namespace"), and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
 // config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
 // place: the blob is written from the start of the text (config/base64.ts), and nothing the
@@ -15,6 +15,7 @@ export enum JsonError {
   TooDeep,
   DuplicateKey,
   NotString,
+  TooLong,
 }
 
 /** A JSON string member: the raw bytes between the quotes, and whether they contain escapes. */
@@ -48,7 +49,15 @@ export class PluginJson {
   engine: i32 = Engine.Indexed;
   /** The engine string (for the error message) when it is neither. */
   engineText: string = "";
+  /** Delivery members (docs/delivery.md), copied when read: "role", "rootDigest", "namespace".
+   *  null = absent; longer than MAX_TEXT bytes = TooLong. */
+  role: string | null = null;
+  rootDigest: string | null = null;
+  namespace: string | null = null;
 }
+
+/** Longest delivery member value kept (a namespace name is at most 63 bytes). */
+export const MAX_TEXT: usize = 256;
 
 class Scanner {
   pos: usize;
@@ -347,6 +356,8 @@ function members(r: PluginJson, s: Scanner): bool {
         return false;
       }
       if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
+    } else if (keyIs(key, "role") || keyIs(key, "rootDigest") || keyIs(key, "namespace")) {
+      if (!readTextMember(r, s, key)) return false;
     } else if (!s.skipValue(r)) {
       r.at = s.pos - s.base;
       return false;
@@ -357,6 +368,44 @@ function members(r: PluginJson, s: Scanner): bool {
     s.pos++;
     more = c == 44;
   }
+  return true;
+}
+
+/** A delivery member's string at pos, copied now (a policy decoded later may overwrite it). */
+function readTextMember(r: PluginJson, s: Scanner, key: JsonString): bool {
+  const name = keyIs(key, "role") ? "role" : keyIs(key, "rootDigest") ? "rootDigest" : "namespace";
+  const seen = name == "role" ? r.role !== null : name == "rootDigest" ? r.rootDigest !== null : r.namespace !== null;
+  if (seen || s.peek() != 34) {
+    r.error = seen ? JsonError.DuplicateKey : JsonError.NotString;
+    r.member = name;
+    r.at = s.pos - s.base;
+    return false;
+  }
+  const v = new JsonString();
+  if (!s.string(v)) return failed(r, s);
+  if (v.len > MAX_TEXT) {
+    r.error = JsonError.TooLong;
+    r.member = name;
+    r.at = v.start - s.base;
+    return false;
+  }
+  let p = v.start;
+  let n = <isize>v.len;
+  let tmp: usize = 0;
+  if (v.escaped) {
+    tmp = heap.alloc(v.len);
+    n = jsonUnescape(v.start, v.len, tmp);
+    p = tmp;
+  }
+  if (n < 0) {
+    if (tmp != 0) heap.free(tmp);
+    return failed(r, s);
+  }
+  const text = String.UTF8.decodeUnsafe(p, <usize>n);
+  if (tmp != 0) heap.free(tmp);
+  if (name == "role") r.role = text;
+  else if (name == "rootDigest") r.rootDigest = text;
+  else r.namespace = text;
   return true;
 }
 

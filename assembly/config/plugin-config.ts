@@ -1,8 +1,10 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
-// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear"}.
+// WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
+// "role": "namespace" | "root", "rootDigest": "<hex>", "namespace": "<ns>"} (docs/filter-io.md).
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
-import { Engine, JsonError, scanPluginJson } from "./json";
+import { Engine, JsonError, MAX_TEXT, scanPluginJson } from "./json";
+import { Role, digestValid, roleOf } from "../delivery/role";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -18,6 +20,8 @@ export enum ConfigError {
   NoPolicy,
   BadBase64,
   BadEngine,
+  /** role / rootDigest / namespace missing, unknown or malformed (docs/delivery.md). */
+  BadDelivery,
 }
 
 export class PluginConfig {
@@ -27,6 +31,11 @@ export class PluginConfig {
   blob: usize = 0;
   blobLen: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
+  /** Delivery role (standalone when "role" is absent), the root policy-set digest, and the
+   *  namespace a namespace-role plugin was generated for. */
+  role: Role = Role.Standalone;
+  rootDigest: string = "";
+  namespace: string = "";
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -54,6 +63,9 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (j.engine == Engine.Other) {
     r.error = ConfigError.BadEngine;
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
+  } else if (deliveryError(j.role, j.rootDigest, j.namespace).length > 0) {
+    r.error = ConfigError.BadDelivery;
+    r.message = "pluginConfig: " + deliveryError(j.role, j.rootDigest, j.namespace);
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
     r.message = "pluginConfig: missing string member \"policy\"";
@@ -66,9 +78,32 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     return r;
   }
   r.engine = j.engine == Engine.Linear ? EngineKind.Linear : EngineKind.Indexed;
+  const role = j.role;
+  if (role !== null) {
+    r.role = <Role>roleOf(role);
+    r.rootDigest = j.rootDigest!;
+    const ns = j.namespace;
+    if (ns !== null) r.namespace = ns;
+  }
   r.blobLen = j.policyLen;
   r.blob = heap.realloc(p, j.policyLen);
   return r;
+}
+
+/** Why the delivery members cannot be trusted, or "". Unknown roles fail closed: a plugin that
+ *  does not know what it is must not guess whether another instance enforces for it. */
+function deliveryError(role: string | null, digest: string | null, ns: string | null): string {
+  if (role === null) {
+    return digest !== null || ns !== null ? "rootDigest and namespace need a \"role\"" : "";
+  }
+  if (roleOf(role) < 0) return "role must be \"namespace\" or \"root\", got \"" + role + "\"";
+  if (digest === null || !digestValid(digest)) return "role \"" + role + "\" needs rootDigest: 16 to 64 lower-case hex digits";
+  if (roleOf(role) == Role.Namespace) {
+    if (ns === null || ns.length == 0) return "role \"namespace\" needs the \"namespace\" it was generated for";
+  } else if (ns !== null) {
+    return "role \"root\" takes no \"namespace\"";
+  }
+  return "";
 }
 
 function jsonErrorText(e: JsonError, member: string): string {
@@ -81,6 +116,8 @@ function jsonErrorText(e: JsonError, member: string): string {
       return "duplicate member \"" + member + "\"";
     case JsonError.NotString:
       return "member \"" + member + "\" is not a string";
+    case JsonError.TooLong:
+      return "member \"" + member + "\" is longer than " + MAX_TEXT.toString() + " bytes";
     default:
       return "invalid JSON";
   }

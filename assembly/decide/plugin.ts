@@ -16,6 +16,7 @@ import { Graph } from "./graph";
 import { KeyFinder } from "./index-keys";
 import { Workload } from "./workload";
 import { Decision } from "./decision";
+import { Delivery } from "../delivery/role";
 
 export class Plugin {
   /** Set when the configuration cannot be trusted: every request is denied. */
@@ -31,6 +32,8 @@ export class Plugin {
   /** Applicable policies and rules (for the configure log line and tests). */
   policyCount: u32 = 0;
   ruleCount: u32 = 0;
+  /** delivery/role.ts Role of the configuration (logs, tests). */
+  role: i32 = 0;
 
   static failed(reason: string): Plugin {
     const p = new Plugin();
@@ -84,6 +87,8 @@ export class Runtime {
   details: usize = 0;
   detailsAt: usize = 0;
   ruleCount: u32 = 0;
+  /** Delivery role and root digest (delivery/role.ts Delivery), 0 = standalone. */
+  delivery: usize = 0;
 
   /** Takes the graph, the slots and the engines' lists (see buildPlugin). */
   constructor(t: Tables, g: Graph, slots: Slots, lists: usize) {
@@ -117,6 +122,7 @@ export class Runtime {
     heap.free(this.ruleBlob);
     heap.free(this.details);
     heap.free(this.detailsAt);
+    Delivery.free(this.delivery);
     heap.free(changetype<usize>(this));
   }
 

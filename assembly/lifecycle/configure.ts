@@ -13,6 +13,7 @@ import { Plugin, buildPlugin } from "../decide/plugin";
 import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
 import { bytesToString } from "../bytes/range";
+import { Delivery, Role } from "../delivery/role";
 
 /** How often pending counts are added to Envoy's counters. */
 const TICK_MS: u32 = 1000;
@@ -32,7 +33,17 @@ export function configureFrom(p: usize, n: usize): Plugin {
     t.dispose();
     return Plugin.failed(w.error);
   }
-  return buildPlugin(t, w, cfg.engine);
+  if (cfg.role == Role.Namespace && !w.inNamespace(cfg.namespace)) {
+    // Istio delivers a namespace's WasmPlugin to that namespace's sidecars only; anything else is
+    // a misconfiguration, and its marker would make the root instance skip this workload.
+    t.dispose();
+    return Plugin.failed("pluginConfig: role \"namespace\" for namespace \"" + cfg.namespace + "\" loaded by a workload in namespace \"" + w.namespaceText() + "\"");
+  }
+  const built = buildPlugin(t, w, cfg.engine);
+  const rt = built.rt;
+  if (rt !== null && cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
+  built.role = cfg.role;
+  return built;
 }
 
 export function configure(size: u32): Plugin {
@@ -52,8 +63,12 @@ export function configure(size: u32): Plugin {
     logInfo(
       "meshauthz: " + plugin.policyCount.toString() + " of " + t.policyCount.toString() + " policies and " +
         plugin.ruleCount.toString() + " rules apply (" + (plugin.engineKind == EngineKind.Linear ? "linear" : "indexed") +
-        " engine, blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
+        " engine, " + roleName(plugin.role) + ", blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
     );
   }
   return plugin;
+}
+
+function roleName(r: Role): string {
+  return r == Role.Namespace ? "namespace role" : r == Role.Root ? "root role" : "standalone";
 }
