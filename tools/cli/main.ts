@@ -22,9 +22,12 @@ Usage:
       ALLOW unreachable, ...).
 
   meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
-                    [--name N] [--namespace NS] [--selector key=value]...
-      Compile policies into a ready-to-apply WasmPlugin manifest; with --oci-layout, also write
-      the filter as an OCI image layout (Istio's compat variant) to push to your registry.
+                    [--name N] [--max-object-bytes N]
+      Compile policies into WasmPlugins in apply order: one per namespace with policies (its
+      own and the root namespace's), then one in the root namespace for every other sidecar
+      (docs/delivery.md). Each object stays under 262144 bytes as JSON unless --max-object-bytes
+      raises the limit (then apply with --server-side). With --oci-layout, also write the filter
+      as an OCI image layout (Istio's compat variant) to push to your registry.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
@@ -63,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       selector: { type: "string", multiple: true },
       tag: { type: "string" },
       "oci-layout": { type: "string" },
+      "max-object-bytes": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -21,6 +21,7 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  "max-object-bytes"?: string;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {
