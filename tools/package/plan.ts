@@ -37,6 +37,7 @@ export const ROOT_PRIORITY = 10;
 /** Label on every generated WasmPlugin, for `kubectl apply --prune -l` and `kubectl get -l`. */
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "meshauthz" };
 export const PLAN_LABEL = "meshauthz.io/plan";
+export const ROLE_LABEL = "meshauthz.io/role";
 
 export type DeliveryRole = "namespace" | "root";
 
@@ -105,9 +106,10 @@ export function planDelivery(mesh: CompiledMesh, o: PlanOptions): DeliveryPlan {
       sha256: o.sha256,
       priority,
       failStrategy: o.failStrategy,
-      labels: { ...MANAGED_BY, [PLAN_LABEL]: "0".repeat(16) }, // the real id is set once all objects exist
+      // The real plan id is set once all objects exist (same length). The role is a label so that
+      // each step can be applied on its own: kubectl apply -f FILE -l meshauthz.io/role=namespace.
+      labels: { ...MANAGED_BY, [ROLE_LABEL]: role, [PLAN_LABEL]: "0".repeat(16) },
       annotations: {
-        "meshauthz.io/role": role,
         "meshauthz.io/policies": String(policyCount),
         "meshauthz.io/root-digest": rootDigest,
       },
