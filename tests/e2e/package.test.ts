@@ -9,17 +9,21 @@ import { test } from "node:test";
 import * as yaml from "js-yaml";
 import { meshauthz, REPO } from "./cli-runner.ts";
 
-test("package writes a WasmPlugin whose pluginConfig is the compiled policy", () => {
-  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", "oci://registry.example.com/meshauthz:0.1.0", "--selector", "app=backend", "--namespace", "default"]);
+test("package writes the delivery WasmPlugins whose pluginConfig is the compiled policy", () => {
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", "oci://registry.example.com/meshauthz:0.1.0"]);
   assert.equal(r.status, 0, r.stderr);
-  const doc = yaml.load(r.stdout) as any;
-  assert.equal(doc.kind, "WasmPlugin");
-  assert.equal(doc.metadata.namespace, "default");
-  assert.deepEqual(doc.spec.selector, { matchLabels: { app: "backend" } });
-  assert.equal(doc.spec.phase, "AUTHZ");
-  assert.deepEqual(doc.spec.match, [{ mode: "SERVER" }]);
-  const blob = Buffer.from(doc.spec.pluginConfig.policy, "base64");
-  assert.equal(blob.subarray(0, 4).toString("latin1"), "MAZB");
+  const docs = yaml.loadAll(r.stdout) as any[];
+  assert.deepEqual(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name} ${d.spec.pluginConfig.role}`), [
+    "WasmPlugin default/meshauthz namespace",
+    "WasmPlugin istio-system/meshauthz root",
+  ]);
+  for (const doc of docs) {
+    assert.equal(doc.spec.selector, undefined);
+    assert.equal(doc.spec.phase, "AUTHZ");
+    assert.deepEqual(doc.spec.match, [{ mode: "SERVER" }]);
+    const blob = Buffer.from(doc.spec.pluginConfig.policy, "base64");
+    assert.equal(blob.subarray(0, 4).toString("latin1"), "MAZB");
+  }
 });
 
 test("package --oci-layout writes an image whose last layer holds plugin.wasm", () => {
@@ -39,6 +43,6 @@ test("package --oci-layout writes an image whose last layer holds plugin.wasm", 
   assert.equal(listing.trim(), "plugin.wasm");
   const wasm = execFileSync("tar", ["-xzOf", join(dir, "blobs", "sha256", layer.digest.replace("sha256:", ""))]);
   assert.deepEqual(wasm, readFileSync(join(REPO, "build", "meshauthz.wasm")));
-  const plugin = yaml.load(readFileSync(join(dir, "..", "wasmplugin.yaml"), "utf8")) as any;
+  const plugin = (yaml.loadAll(readFileSync(join(dir, "..", "wasmplugin.yaml"), "utf8")) as any[])[0];
   assert.equal(plugin.spec.sha256, createHash("sha256").update(wasm).digest("hex"));
 });
