@@ -90,6 +90,8 @@ interface Installed {
   /** Worker index -> current root context. */
   roots: RootContext[];
   createdAt: number;
+  /** Wall time of worker 0's root start (context create, vm start, configure) for the current config, ms. */
+  configureMs: number;
 }
 
 interface LoadedModule {
@@ -157,17 +159,20 @@ export class EnvoyChainHost {
     return String(this.opts.node.metadata.NAMESPACE ?? "");
   }
 
+  /** The WasmPlugin reaches this sidecar: its namespace or the root namespace, selector matching. */
+  private reaches(p: ChainPlugin): boolean {
+    if (p.namespace !== this.workloadNamespace() && p.namespace !== this.rootNamespace) return false;
+    const labels = (this.opts.node.metadata.LABELS ?? {}) as Record<string, string>;
+    return Object.entries(p.selector ?? {}).every(([k, v]) => labels[k] === v);
+  }
+
   private chain(): Installed[] {
     const ns = this.workloadNamespace();
-    const labels = (this.opts.node.metadata.LABELS ?? {}) as Record<string, string>;
     const lookup = ns === this.rootNamespace ? [ns] : [ns, this.rootNamespace];
     const matched: Installed[] = [];
     for (const n of lookup) {
-      const inNs = [...this.installed.values()].filter((p) => p.spec.namespace === n).sort((a, b) => a.createdAt - b.createdAt);
-      for (const p of inNs) {
-        const sel = p.spec.selector ?? {};
-        if (Object.entries(sel).every(([k, v]) => labels[k] === v)) matched.push(p);
-      }
+      const inNs = [...this.installed.values()].filter((p) => p.spec.namespace === n && this.reaches(p.spec)).sort((a, b) => a.createdAt - b.createdAt);
+      matched.push(...inNs);
     }
     const prio = (p: Installed) => p.spec.priority ?? -2147483648;
     // Array.prototype.sort is stable (ES2019), like sort.SliceStable.
@@ -240,10 +245,17 @@ export class EnvoyChainHost {
     if (this.installed.has(key)) throw new Error(`WasmPlugin ${key} exists; use updatePlugin`);
     const module = await this.load(p.wasm ?? this.opts.wasm);
     const settings = this.settingsFor(p);
+    if (!this.reaches(p)) {
+      // istiod never sends it to this proxy: no canary, no root context.
+      this.installed.set(key, { spec: p, key, settings, module, roots: [], createdAt: this.creation++, configureMs: 0 });
+      return null;
+    }
     const rejected = this.canary(module, settings);
     if (rejected !== null) return rejected;
+    const t0 = performance.now();
     const roots = this.vms.map((_, w) => this.startRootOn(w, module, settings));
-    this.installed.set(key, { spec: p, key, settings, module, roots, createdAt: this.creation++ });
+    const configureMs = (performance.now() - t0) / Math.max(1, this.vms.length);
+    this.installed.set(key, { spec: p, key, settings, module, roots, createdAt: this.creation++, configureMs });
     return null;
   }
 
@@ -267,12 +279,19 @@ export class EnvoyChainHost {
     if (!p) throw new Error(`no WasmPlugin ${namespace}/${name}`);
     const spec = { ...p.spec, configuration };
     const settings = this.settingsFor(spec);
+    if (!this.reaches(spec)) {
+      p.spec = spec;
+      p.settings = settings;
+      return null;
+    }
     const rejected = this.canary(p.module, settings);
     if (rejected !== null) return rejected;
     const old = p.roots;
     p.spec = spec;
     p.settings = settings;
+    const t0 = performance.now();
     p.roots = this.vms.map((_, w) => this.startRootOn(w, p.module, settings));
+    p.configureMs = (performance.now() - t0) / Math.max(1, this.vms.length);
     for (const r of old) this.retire(r);
     return null;
   }
@@ -296,6 +315,16 @@ export class EnvoyChainHost {
     const vm = this.vmOfRoot.get(root);
     this.vmOfRoot.delete(root);
     vm?.shutdownRoot(root);
+  }
+
+  /** Per worker VM, the time to configure this sidecar's chain (its plugins' root starts), ms. */
+  chainConfigureMs(): number {
+    return this.chain().reduce((t, p) => t + p.configureMs, 0);
+  }
+
+  /** Bytes of pluginConfig this sidecar receives (each worker VM gets its own copy of each). */
+  chainConfigBytes(): number {
+    return this.chain().reduce((t, p) => t + p.settings.configuration.length, 0);
   }
 
   /** Root contexts alive on a worker (current and draining), with their plugin and stream count. */
