@@ -5,12 +5,13 @@ import { contextCreated, contextDeleted, isRoot, runtimeOfStream, setRootPlugin 
 import { configure } from "./lifecycle/configure";
 import { onRequestHeaders } from "./lifecycle/request";
 import { flushCounters } from "./report/counters";
+import { hostAlloc } from "./bytes/host-alloc";
 
 export function proxy_abi_version_0_2_1(): void {}
 
 /** Host-returned values land here; the filter frees each one itself (unmanaged heap). */
 export function malloc(size: usize): usize {
-  return heap.alloc(size);
+  return hostAlloc(size);
 }
 
 /** Root contexts have parent 0; streams remember their root. */

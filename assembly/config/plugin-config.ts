@@ -4,6 +4,7 @@
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
 // the buffer shrunk to the blob (its tail goes back to the allocator).
 import { Engine, JsonError, MAX_TEXT, scanPluginJson } from "./json";
+import { hostCapacity } from "../bytes/host-alloc";
 import { Role, digestValid, roleOf } from "../delivery/role";
 
 export enum EngineKind {
@@ -30,6 +31,8 @@ export class PluginConfig {
   /** The blob bytes, owned by this object's receiver (heap.alloc'd); 0 on error. */
   blob: usize = 0;
   blobLen: usize = 0;
+  /** Capacity of the buffer the blob lives in (bytes/host-alloc.ts), for recycling it. */
+  bufferCap: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
   /** Delivery role (standalone when "role" is absent), the root policy-set digest, and the
    *  namespace a namespace-role plugin was generated for. */
@@ -54,6 +57,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   if (isRawBlob(p, len)) {
     r.blob = p;
     r.blobLen = len;
+    r.bufferCap = hostCapacity(len);
     return r;
   }
   const j = scanPluginJson(p, len);
@@ -86,7 +90,10 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     if (ns !== null) r.namespace = ns;
   }
   r.blobLen = j.policyLen;
-  r.blob = heap.realloc(p, j.policyLen);
+  // The blob stays in the host's buffer, unshrunk: the whole buffer is recycled for the next
+  // configuration when this one is deleted (bytes/host-alloc.ts).
+  r.bufferCap = hostCapacity(len);
+  r.blob = p;
   return r;
 }
 

@@ -17,6 +17,7 @@ import { KeyFinder } from "./index-keys";
 import { Workload } from "./workload";
 import { Decision } from "./decision";
 import { Delivery } from "../delivery/role";
+import { recycleHostBuffer } from "../bytes/host-alloc";
 
 export class Plugin {
   /** Set when the configuration cannot be trusted: every request is denied. */
@@ -34,6 +35,8 @@ export class Plugin {
   ruleCount: u32 = 0;
   /** delivery/role.ts Role of the configuration (logs, tests). */
   role: i32 = 0;
+  /** Capacity of the host buffer holding the blob (tables.base), recycled on dispose. */
+  bufferCap: usize = 0;
 
   static failed(reason: string): Plugin {
     const p = new Plugin();
@@ -46,7 +49,12 @@ export class Plugin {
     if (rt !== null) rt.free();
     this.rt = null;
     const t = this.tables;
-    if (t !== null) t.dispose();
+    if (t !== null) {
+      // The blob's buffer goes to the next configuration (bytes/host-alloc.ts).
+      recycleHostBuffer(t.base, this.bufferCap);
+      t.base = 0;
+      t.dispose();
+    }
     this.tables = null;
     this.invalid = true;
     this.reason = "deleted";

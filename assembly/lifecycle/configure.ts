@@ -43,6 +43,7 @@ export function configureFrom(p: usize, n: usize): Plugin {
   const rt = built.rt;
   if (rt !== null && cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
   built.role = cfg.role;
+  built.bufferCap = cfg.bufferCap;
   return built;
 }
 
