@@ -1,5 +1,7 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
-// members "policy" and "engine" (and the delivery members "role", "rootDigest", "namespace"), and skips every other member whatever its type. Nesting is
+// members "policy" and "engine", the observability options ("policyCounters", "decisionLog",
+// "denyHeader", docs/filter-io.md) and the delivery members ("role", "rootDigest", "namespace",
+// docs/delivery.md), and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
 // config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
 // place: the blob is written from the start of the text (config/base64.ts), and nothing the
@@ -16,6 +18,7 @@ export enum JsonError {
   DuplicateKey,
   NotString,
   TooLong,
+  NotBool,
 }
 
 /** A JSON string member: the raw bytes between the quotes, and whether they contain escapes. */
@@ -54,10 +57,25 @@ export class PluginJson {
   role: string | null = null;
   rootDigest: string | null = null;
   namespace: string | null = null;
+  /** Observability options: the index of the value in its word list, -1 when it is none of them
+   *  (its text in optionText), or the default when absent. */
+  countersFound: bool = false;
+  counters: i32 = 0;
+  logFound: bool = false;
+  decisionLog: i32 = 0;
+  denyHeaderFound: bool = false;
+  denyHeader: bool = false;
+  /** The member whose value is not one of its words, and that value. */
+  optionMember: string = "";
+  optionText: string = "";
 }
 
 /** Longest delivery member value kept (a namespace name is at most 63 bytes). */
 export const MAX_TEXT: usize = 256;
+
+/** The values of "policyCounters" and "decisionLog", in the order of their codes. */
+export const COUNTER_WORDS: StaticArray<string> = ["off", "policy", "rule"];
+export const LOG_WORDS: StaticArray<string> = ["off", "trace", "debug", "info", "warn", "error", "critical"];
 
 class Scanner {
   pos: usize;
@@ -358,6 +376,34 @@ function members(r: PluginJson, s: Scanner): bool {
       if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
     } else if (keyIs(key, "role") || keyIs(key, "rootDigest") || keyIs(key, "namespace")) {
       if (!readTextMember(r, s, key)) return false;
+    } else if (keyIs(key, "policyCounters") || keyIs(key, "decisionLog")) {
+      const counters = keyIs(key, "policyCounters");
+      const name = counters ? "policyCounters" : "decisionLog";
+      if ((counters ? r.countersFound : r.logFound) || s.peek() != 34) {
+        r.error = (counters ? r.countersFound : r.logFound) ? JsonError.DuplicateKey : JsonError.NotString;
+        r.member = name;
+        r.at = s.pos - s.base;
+        return false;
+      }
+      const v = readChoice(r, s, name, counters ? COUNTER_WORDS : LOG_WORDS);
+      if (v == -2) return failed(r, s);
+      if (counters) {
+        r.countersFound = true;
+        r.counters = v;
+      } else {
+        r.logFound = true;
+        r.decisionLog = v;
+      }
+    } else if (keyIs(key, "denyHeader")) {
+      const b = readBool(s);
+      if (r.denyHeaderFound || b < 0) {
+        r.error = r.denyHeaderFound ? JsonError.DuplicateKey : JsonError.NotBool;
+        r.member = "denyHeader";
+        r.at = s.pos - s.base;
+        return false;
+      }
+      r.denyHeaderFound = true;
+      r.denyHeader = b == 1;
     } else if (!s.skipValue(r)) {
       r.at = s.pos - s.base;
       return false;
@@ -409,27 +455,78 @@ function readTextMember(r: PluginJson, s: Scanner, key: JsonString): bool {
   return true;
 }
 
+/** A string's bytes, unescaped into a temporary (freed with `done`) when it has escapes;
+ *  n < 0 when an escape is invalid. */
+class StringBytes {
+  p: usize = 0;
+  n: isize = 0;
+  tmp: usize = 0;
+
+  constructor(v: JsonString) {
+    this.p = v.start;
+    this.n = <isize>v.len;
+    if (v.escaped) {
+      this.tmp = heap.alloc(v.len);
+      this.n = jsonUnescape(v.start, v.len, this.tmp);
+      this.p = this.tmp;
+    }
+  }
+
+  /** Up to 64 bytes as text, for an error message. */
+  text(): string {
+    return String.UTF8.decodeUnsafe(this.p, this.n < 0 ? 0 : min(<usize>this.n, 64));
+  }
+
+  done(): void {
+    if (this.tmp != 0) heap.free(this.tmp);
+  }
+}
+
 /** The "engine" string at pos: classified now, before the policy may overwrite it. */
 function readEngine(r: PluginJson, s: Scanner): bool {
   const v = new JsonString();
   if (!s.string(v)) return false;
   r.engineFound = true;
-  let p = v.start;
-  let n = <isize>v.len;
-  let tmp: usize = 0;
-  if (v.escaped) {
-    tmp = heap.alloc(v.len);
-    n = jsonUnescape(v.start, v.len, tmp);
-    p = tmp;
-  }
-  if (n >= 0 && bytesAre(p, <usize>n, "linear")) r.engine = Engine.Linear;
-  else if (n >= 0 && bytesAre(p, <usize>n, "indexed")) r.engine = Engine.Indexed;
+  const b = new StringBytes(v);
+  if (b.n >= 0 && bytesAre(b.p, <usize>b.n, "linear")) r.engine = Engine.Linear;
+  else if (b.n >= 0 && bytesAre(b.p, <usize>b.n, "indexed")) r.engine = Engine.Indexed;
   else {
     r.engine = Engine.Other;
-    r.engineText = String.UTF8.decodeUnsafe(p, n < 0 ? 0 : min(<usize>n, 64));
+    r.engineText = b.text();
   }
-  if (tmp != 0) heap.free(tmp);
+  b.done();
   return true;
+}
+
+/** A string member read now (the policy may overwrite it later): the index of its value in
+ *  `words`, -1 when it is none of them (recorded for the error message), -2 on bad JSON. */
+function readChoice(r: PluginJson, s: Scanner, member: string, words: StaticArray<string>): i32 {
+  const v = new JsonString();
+  if (!s.string(v)) return -2;
+  const b = new StringBytes(v);
+  let found: i32 = -1;
+  for (let i = 0; i < words.length && b.n >= 0; i++) {
+    if (bytesAre(b.p, <usize>b.n, unchecked(words[i]))) found = i;
+  }
+  if (found < 0 && r.optionMember.length == 0) {
+    r.optionMember = member;
+    r.optionText = b.text();
+  }
+  b.done();
+  return found;
+}
+
+/** `true` (1) or `false` (0) at pos, consumed; -1 for any other value (not consumed). */
+function readBool(s: Scanner): i32 {
+  if (s.end - s.pos >= 4 && bytesAre(s.pos, 4, "true")) {
+    s.pos += 4;
+    return 1;
+  }
+  if (s.end - s.pos >= 5 && bytesAre(s.pos, 5, "false")) {
+    s.pos += 5;
+    return 0;
+  }
+  return -1;
 }
 
 /** The "policy" string at pos, base64-decoded to the start of the text as it is scanned. The JSON

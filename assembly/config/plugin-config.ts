@@ -1,9 +1,10 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
 // WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
+// "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool,
 // "role": "namespace" | "root", "rootDigest": "<hex>", "namespace": "<ns>"} (docs/filter-io.md).
-// Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
-// the buffer shrunk to the blob (its tail goes back to the allocator).
-import { Engine, JsonError, MAX_TEXT, scanPluginJson } from "./json";
+// Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place; the
+// buffer is recycled for the next configuration when this one is deleted (bytes/host-alloc.ts).
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MAX_TEXT, scanPluginJson } from "./json";
 import { hostCapacity } from "../bytes/host-alloc";
 import { Role, digestValid, roleOf } from "../delivery/role";
 
@@ -23,6 +24,14 @@ export enum ConfigError {
   BadEngine,
   /** role / rootDigest / namespace missing, unknown or malformed (docs/delivery.md). */
   BadDelivery,
+  BadOption,
+}
+
+/** Per-policy counters (docs/filter-io.md): none, one pair per policy, one pair per rule. */
+export enum CounterMode {
+  Off = 0,
+  Policy = 1,
+  Rule = 2,
 }
 
 export class PluginConfig {
@@ -39,6 +48,11 @@ export class PluginConfig {
   role: Role = Role.Standalone;
   rootDigest: string = "";
   namespace: string = "";
+  counters: CounterMode = CounterMode.Off;
+  /** proxy_log level (0 trace .. 5 critical) of the per-request decision line; -1 = off. */
+  decisionLog: i32 = -1;
+  /** Add x-meshauthz-denied-by (the deciding rule) to denials: it discloses policy names. */
+  denyHeader: bool = false;
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -70,6 +84,10 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (deliveryError(j.role, j.rootDigest, j.namespace).length > 0) {
     r.error = ConfigError.BadDelivery;
     r.message = "pluginConfig: " + deliveryError(j.role, j.rootDigest, j.namespace);
+  } else if (j.optionMember.length > 0) {
+    r.error = ConfigError.BadOption;
+    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : LOG_WORDS;
+    r.message = "pluginConfig: " + j.optionMember + " must be one of " + words.join(", ") + ", got \"" + j.optionText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
     r.message = "pluginConfig: missing string member \"policy\"";
@@ -89,6 +107,9 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     const ns = j.namespace;
     if (ns !== null) r.namespace = ns;
   }
+  r.counters = <CounterMode>j.counters;
+  r.decisionLog = j.decisionLog - 1;
+  r.denyHeader = j.denyHeader;
   r.blobLen = j.policyLen;
   // The blob stays in the host's buffer, unshrunk: the whole buffer is recycled for the next
   // configuration when this one is deleted (bytes/host-alloc.ts).
@@ -125,6 +146,8 @@ function jsonErrorText(e: JsonError, member: string): string {
       return "member \"" + member + "\" is not a string";
     case JsonError.TooLong:
       return "member \"" + member + "\" is longer than " + MAX_TEXT.toString() + " bytes";
+    case JsonError.NotBool:
+      return "member \"" + member + "\" is not true or false";
     default:
       return "invalid JSON";
   }

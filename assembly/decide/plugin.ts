@@ -18,6 +18,7 @@ import { Workload } from "./workload";
 import { Decision } from "./decision";
 import { Delivery } from "../delivery/role";
 import { recycleHostBuffer } from "../bytes/host-alloc";
+import { PolicyCounters } from "../report/policy-counters";
 
 export class Plugin {
   /** Set when the configuration cannot be trusted: every request is denied. */
@@ -98,6 +99,12 @@ export class Runtime {
   /** Delivery role and root digest (delivery/role.ts Delivery), 0 = standalone. */
   delivery: usize = 0;
 
+  // Observability options of pluginConfig (report/): per-policy counters (a PolicyCounters, 0 =
+  // off), the decision log level (-1 = off) and the deny header.
+  policyCounters: usize = 0;
+  decisionLog: i32 = -1;
+  denyHeader: bool = false;
+
   /** Takes the graph, the slots and the engines' lists (see buildPlugin). */
   constructor(t: Tables, g: Graph, slots: Slots, lists: usize) {
     this.graph = g;
@@ -131,6 +138,7 @@ export class Runtime {
     heap.free(this.details);
     heap.free(this.detailsAt);
     Delivery.free(this.delivery);
+    if (this.policyCounters != 0) changetype<PolicyCounters>(this.policyCounters).free();
     heap.free(changetype<usize>(this));
   }
 

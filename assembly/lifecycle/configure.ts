@@ -12,6 +12,7 @@ import { DecodeError } from "../decode/errors";
 import { Plugin, buildPlugin } from "../decide/plugin";
 import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
+import { buildPolicyCounters } from "../report/policy-counters";
 import { bytesToString } from "../bytes/range";
 import { Delivery, Role } from "../delivery/role";
 
@@ -39,12 +40,17 @@ export function configureFrom(p: usize, n: usize): Plugin {
     t.dispose();
     return Plugin.failed("pluginConfig: role \"namespace\" for namespace \"" + cfg.namespace + "\" loaded by a workload in namespace \"" + w.namespaceText() + "\"");
   }
-  const built = buildPlugin(t, w, cfg.engine);
-  const rt = built.rt;
-  if (rt !== null && cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
-  built.role = cfg.role;
-  built.bufferCap = cfg.bufferCap;
-  return built;
+  const plugin = buildPlugin(t, w, cfg.engine);
+  const rt = plugin.rt;
+  if (rt !== null) {
+    rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters);
+    rt.decisionLog = cfg.decisionLog;
+    rt.denyHeader = cfg.denyHeader;
+    if (cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
+  }
+  plugin.role = cfg.role;
+  plugin.bufferCap = cfg.bufferCap;
+  return plugin;
 }
 
 export function configure(size: u32): Plugin {

@@ -4,11 +4,13 @@
 // allowed without any of those makes no host call. Counters are kept in memory (counters.ts).
 import { Headers } from "../abi/codes";
 import { setProperty } from "../abi/property";
-import { sendLocalResponse } from "../abi/reply";
+import { sendLocalResponse, sendLocalResponseWithHeader } from "../abi/reply";
 import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countDecision, countInvalid } from "./counters";
+import { PolicyCounters } from "./policy-counters";
+import { DENY_HEADER, deniedByLen, deniedByPtr, logDecision } from "./decision-log";
 
 const POLICY = lit("meshauthz.policy");
 const AUDIT = lit("meshauthz.audit");
@@ -42,9 +44,22 @@ function denyConst(b: usize): u32 {
   return deny(litPtr(b), litLen(b));
 }
 
+/** A denial with the opt-in x-meshauthz-denied-by header. */
+function denyWith(p: Runtime, d: Decision, details: usize, detailsLen: usize): u32 {
+  if (!p.denyHeader) return deny(details, detailsLen);
+  sendLocalResponseWithHeader(403, details, detailsLen, litPtr(BODY), litLen(BODY), litPtr(DENY_HEADER), litLen(DENY_HEADER), deniedByPtr(p, d), deniedByLen(p, d));
+  return Headers.StopAllIterationAndWatermark;
+}
+
 /** Applies the decision; returns what proxy_on_request_headers returns. */
 export function applyDecision(p: Runtime, d: Decision): u32 {
   countDecision(d);
+  if (p.policyCounters != 0 && d.rule >= 0) {
+    const c = changetype<PolicyCounters>(p.policyCounters);
+    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
+    else c.denied(<u32>d.rule);
+  }
+  if (p.decisionLog >= 0) logDecision(p, d, p.decisionLog);
   if (d.audit) put(AUDIT, TRUE_);
   if (d.shadowDenyRan) {
     put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
@@ -61,10 +76,10 @@ export function applyDecision(p: Runtime, d: Decision): u32 {
   if (d.verdict == Verdict.DenyCustom) {
     // The details cannot carry the CUSTOM rule's id.
     putId(POLICY, p, d.rule);
-    return denyConst(DETAILS_CUSTOM);
+    return denyWith(p, d, litPtr(DETAILS_CUSTOM), litLen(DETAILS_CUSTOM));
   }
-  if (d.rule >= 0) return deny(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
-  return denyConst(DETAILS_NONE);
+  if (d.rule >= 0) return denyWith(p, d, p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
+  return denyWith(p, d, litPtr(DETAILS_NONE), litLen(DETAILS_NONE));
 }
 
 /** Every request of an untrusted configuration: 403 meshauthz_invalid_config. */

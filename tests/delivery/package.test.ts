@@ -11,6 +11,8 @@ import { compilePolicyObjects } from "../../tools/pipeline/policy-set.ts";
 import { meshauthz, SHARED, tempFile } from "../e2e/cli-runner.ts";
 import { MESH, policy } from "./mesh.ts";
 
+const PKG_URL = `oci://registry.example.com/meshauthz@sha256:${"c".repeat(64)}`;
+
 /** The subset of OpenAPI v3 a structural CRD schema uses, as the API server checks it. */
 function checkSchema(value: unknown, schema: any, path: string, out: string[]): void {
   if (value === undefined || value === null) return;
@@ -59,7 +61,7 @@ function schemaIssues(doc: any): string[] {
 test("10,000 policies in 500 namespaces: 501 objects in apply order, each valid and under 256 KiB as JSON", () => {
   const file = tempFile("mesh-10k.yaml", meshPolicies(10_000, 1, 500).map((p) => yaml.dump(p)).join("---\n"));
   const out = tempFile("mesh-10k-plan.yaml", "");
-  const r = meshauthz(["package", file, "--url", "oci://registry.example.com/meshauthz:0.1.0", "-o", out]);
+  const r = meshauthz(["package", file, "--url", PKG_URL, "-o", out]);
   assert.equal(r.status, 0, r.stderr.slice(-2000));
   const text = readFileSync(out, "utf8");
   const docs = yaml.loadAll(text) as any[];
@@ -91,20 +93,20 @@ test("an object that cannot fit: a clear error naming the namespace and what to 
   );
   const file = tempFile("big-ns.yaml", many.map((p) => yaml.dump(p)).join("---\n"));
   const out = tempFile("big-ns-plan.yaml", "untouched");
-  const r = meshauthz(["package", file, "--url", "oci://registry.example.com/meshauthz:0.1.0", "-o", out]);
+  const r = meshauthz(["package", file, "--url", PKG_URL, "-o", out]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /namespace team-x's WasmPlugin \(1400 policies: its own and the root namespace istio-system's\) is \d+ bytes as JSON, over the 262144-byte limit/);
   assert.match(r.stderr, /--max-object-bytes \d+ and apply with `kubectl apply --server-side`/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, "no stack trace");
   assert.equal(readFileSync(out, "utf8"), "untouched");
   // Raising the limit: written, with a warning about client-side apply.
-  const raised = meshauthz(["package", file, "--url", "oci://registry.example.com/meshauthz:0.1.0", "--max-object-bytes", "1048576", "-o", out]);
+  const raised = meshauthz(["package", file, "--url", PKG_URL, "--max-object-bytes", "1048576", "-o", out]);
   assert.equal(raised.status, 0, raised.stderr);
   assert.match(raised.stderr, /warning: --max-object-bytes 1048576 is above 262144 bytes: objects that large need `kubectl apply --server-side`/);
   assert.equal((yaml.loadAll(readFileSync(out, "utf8")) as any[]).length, 2);
-  const etcd = meshauthz(["package", file, "--url", "oci://r.example/m:1", "--max-object-bytes", "2000000", "-o", out]);
+  const etcd = meshauthz(["package", file, "--url", PKG_URL, "--max-object-bytes", "2000000", "-o", out]);
   assert.match(etcd.stderr, /above etcd's default request limit \(1572864 bytes\)/);
-  assert.equal(meshauthz(["package", file, "--url", "oci://r.example/m:1", "--max-object-bytes", "12k"]).status, 2);
+  assert.equal(meshauthz(["package", file, "--url", PKG_URL, "--max-object-bytes", "12k"]).status, 2);
 });
 
 test("the root plugin too large: the error says it reaches every sidecar", () => {
@@ -120,7 +122,7 @@ test("the root plugin too large: the error says it reaches every sidecar", () =>
 });
 
 test("--selector is refused: it would leave workloads without their namespace instance", () => {
-  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", "oci://r.example/m:1", "--selector", "app=backend"]);
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", PKG_URL, "--selector", "app=backend"]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /a --selector would leave workloads enforced without their namespace's policies/);
 });

@@ -6,7 +6,7 @@ import { UsageError, UserError } from "./errors.ts";
 const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
 
 Usage:
-  meshauthz compile PATH... -o FILE [--plugin-config] [mesh options]
+  meshauthz compile PATH... -o FILE [--plugin-config [observability]] [mesh options]
       Validate policies (files, folders, multi-document YAML, kind: List, - for stdin) as istiod
       would and compile them into the filter's blob (or, with --plugin-config, the WasmPlugin
       pluginConfig JSON {"policy": "<base64>"}).
@@ -17,22 +17,39 @@ Usage:
   meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
       Why the request gets its decision: which policies apply to the workload, which rules
       match, and for each rule that does not, which of its fields fail (asked of the filter).
-  meshauthz lint PATH... [-o json] [mesh options]
+  meshauthz lint PATH... [--workloads PATH...] [-o json] [mesh options]
       Validate policies and explain interactions that surprise operators (a DENY that makes an
-      ALLOW unreachable, ...).
+      ALLOW unreachable, ...). With --workloads (Deployments, Pods, kubectl get -o yaml): selectors
+      that match no workload, workloads left open or denied everything, namespaces without workloads.
 
-  meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR [--tag T]]
-                    [--name N] [--max-object-bytes N]
+  meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS[/k=v,...]]
+                 [-o json] [--fail-on allow-to-deny|deny-to-allow|any]
+      Replay requests (case files, request files, Istio/Envoy access logs) through the filter
+      with both policy sets and report the decisions that change, grouped by deciding rule.
+      A change that depends on what a log did not record is "possible", never "certain".
+  meshauthz coverage --policies PATH... CASEFILE... [-o json] [--lcov FILE] [--fail-under PCT]
+      Which rules the case files exercise, which they never match, which never decide.
+
+  meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE] [--max-object-bytes N]
+                    [--oci-layout DIR [--tag T] [--variant compat|artifact]] [--name N]
       Compile policies into WasmPlugins in apply order: one per namespace with policies (its
       own and the root namespace's), then one in the root namespace for every other sidecar
       (docs/delivery.md). Each object stays under 262144 bytes as JSON unless --max-object-bytes
-      raises the limit (then apply with --server-side). With --oci-layout, also write the filter
-      as an OCI image layout (Istio's compat variant) to push to your registry.
+      raises the limit (then apply with --server-side). The module is pinned as Istio checks it:
+      oci:// by the image manifest digest (url rewritten to oci://REG/REPO@sha256:...),
+      http(s):// by the module's sha256, file:// not at all. With --oci-layout, also write the
+      filter as an OCI image layout (default variant compat; tag from --tag or the url) to push
+      unchanged (skopeo copy --preserve-digests) to the registry named by --url.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
   --trust-domain TD          default cluster.local
   --trust-domain-alias TD    repeatable
+
+Observability (pluginConfig; off by default, docs/filter-io.md):
+  --policy-counters off|policy|rule   meshauthz.policy.<ns>.<name>[.rule.<i>].allowed|denied
+  --decision-log LEVEL                log each decision and its rule at trace..critical
+  --deny-header                       x-meshauthz-denied-by on denials (discloses policy names)
 
 Other options:
   --wasm FILE                filter module (default build/meshauthz.wasm)
@@ -67,6 +84,19 @@ export async function main(argv: string[]): Promise<number> {
       tag: { type: "string" },
       "oci-layout": { type: "string" },
       "max-object-bytes": { type: "string" },
+      sha256: { type: "string" },
+      variant: { type: "string" },
+      before: { type: "string", multiple: true },
+      after: { type: "string", multiple: true },
+      requests: { type: "string", multiple: true },
+      workload: { type: "string" },
+      "fail-on": { type: "string" },
+      lcov: { type: "string" },
+      "fail-under": { type: "string" },
+      workloads: { type: "string", multiple: true },
+      "policy-counters": { type: "string" },
+      "decision-log": { type: "string" },
+      "deny-header": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +116,10 @@ export async function main(argv: string[]): Promise<number> {
       return (await import("./commands/lint.ts")).lintCommand(positionals, values);
     case "explain":
       return (await import("./commands/explain.ts")).explainCommand(positionals, values);
+    case "diff":
+      return (await import("./commands/diff.ts")).diffCommand(positionals, values);
+    case "coverage":
+      return (await import("./commands/coverage.ts")).coverageCommand(positionals, values);
     case "package":
       return (await import("./commands/package.ts")).packageCommand(positionals, values);
     default:

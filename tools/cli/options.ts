@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { DEFAULT_MESH, type MeshSettings } from "../model/policy.ts";
 import { type Diagnostic, formatDiagnostic } from "../model/diagnostic.ts";
 import { UsageError } from "./errors.ts";
+import { COUNTER_MODES, LOG_LEVELS, type Observability } from "../pipeline/plugin-config.ts";
 
 export interface CliValues {
   output?: string;
@@ -22,6 +23,36 @@ export interface CliValues {
   tag?: string;
   "oci-layout"?: string;
   "max-object-bytes"?: string;
+  sha256?: string;
+  variant?: string;
+  before?: string[];
+  after?: string[];
+  requests?: string[];
+  workload?: string;
+  "fail-on"?: string;
+  lcov?: string;
+  "fail-under"?: string;
+  workloads?: string[];
+  "policy-counters"?: string;
+  "decision-log"?: string;
+  "deny-header"?: boolean;
+}
+
+/** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */
+export function observabilityFromFlags(v: CliValues): Observability {
+  const o: Observability = {};
+  const pc = v["policy-counters"];
+  if (pc !== undefined) {
+    if (!(COUNTER_MODES as readonly string[]).includes(pc)) throw new UsageError(`--policy-counters takes ${COUNTER_MODES.join(", ")}, not "${pc}"`);
+    o.policyCounters = pc as Observability["policyCounters"];
+  }
+  const dl = v["decision-log"];
+  if (dl !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(dl)) throw new UsageError(`--decision-log takes ${LOG_LEVELS.join(", ")}, not "${dl}"`);
+    o.decisionLog = dl as Observability["decisionLog"];
+  }
+  if (v["deny-header"]) o.denyHeader = true;
+  return o;
 }
 
 export function meshFromFlags(v: CliValues): MeshSettings {

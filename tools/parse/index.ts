@@ -76,7 +76,7 @@ function byteCompare(a: string, b: string): number {
 }
 
 /** Expands the inputs into the list of files to read, in order. */
-function expandInputs(inputs: string[], diagnostics: Diagnostic[]): string[] {
+export function expandInputs(inputs: string[], diagnostics: Diagnostic[]): string[] {
   const out: string[] = [];
   for (const input of inputs) {
     if (input === "-") {

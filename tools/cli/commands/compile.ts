@@ -3,11 +3,15 @@ import { writeFileSync } from "node:fs";
 import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, meshFromFlags, observabilityFromFlags, printDiagnostics, readStdin } from "../options.ts";
 
 export function compileCommand(paths: string[], v: CliValues): number {
   if (paths.length === 0) throw new UsageError("compile needs at least one PATH (file, folder, or - for stdin)");
   if (!v.output) throw new UsageError("compile needs -o FILE (- for stdout)");
+  const observability = observabilityFromFlags(v);
+  if (Object.keys(observability).length && !v["plugin-config"]) {
+    throw new UsageError("--policy-counters, --decision-log and --deny-header are pluginConfig options: add --plugin-config");
+  }
   const result = compileSources(paths, meshFromFlags(v), readStdin);
   printDiagnostics(result.diagnostics);
   if (!result.blob) {
@@ -15,7 +19,7 @@ export function compileCommand(paths: string[], v: CliValues): number {
     process.stderr.write(`meshauthz: ${n} error(s); nothing written\n`);
     return 1;
   }
-  const bytes = v["plugin-config"] ? Buffer.from(pluginConfigJson(result.blob) + "\n") : result.blob;
+  const bytes = v["plugin-config"] ? Buffer.from(pluginConfigJson(result.blob, undefined, observability) + "\n") : result.blob;
   try {
     if (v.output === "-") process.stdout.write(bytes);
     else writeFileSync(v.output, bytes);

@@ -1,8 +1,10 @@
-// meshauthz package PATH... --url URL [-o FILE] [--oci-layout DIR] [--name N] [--max-object-bytes N]
+// meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE] [--oci-layout DIR [--tag T] [--variant compat|artifact]]
+//                   [--name N] [--max-object-bytes N]
 // Writes the delivery plan (tools/package/plan.ts, docs/delivery.md) in apply order.
 import { writeFileSync } from "node:fs";
-import { readFilterWasm } from "../../cases/filter-decision.ts";
-import { writeOciLayout } from "../../package/oci-layout.ts";
+import { readFilterWasm, WasmMissingError } from "../../cases/filter-decision.ts";
+import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
+import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
 import { limitWarnings, PlanError, planDelivery } from "../../package/plan.ts";
 import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
@@ -16,9 +18,37 @@ function maxObjectBytes(v: CliValues): number | undefined {
   return Number(raw);
 }
 
+/** spec.url and spec.sha256 for the module (tools/package/oci-pin.ts); with --oci-layout, writes the image first. */
+function pinnedModule(v: CliValues): ModuleSource {
+  if (v.variant !== undefined && !IMAGE_VARIANTS.includes(v.variant as ImageVariant)) {
+    throw new UsageError(`--variant takes ${IMAGE_VARIANTS.join(" or ")}, not "${v.variant}"`);
+  }
+  if ((v.variant !== undefined || v.tag !== undefined) && !v["oci-layout"]) throw new UsageError("--variant and --tag describe the image written by --oci-layout DIR");
+  try {
+    const source = moduleSource({
+      url: v.url as string,
+      sha256: v.sha256,
+      wasm: readFilterWasm(v.wasm),
+      ociLayout: v["oci-layout"],
+      tag: v.tag,
+      variant: v.variant as ImageVariant | undefined,
+    });
+    if (source.image) {
+      const { variant, tag, manifestDigest, push } = source.image;
+      process.stderr.write(`meshauthz: wrote the ${variant} image to ${v["oci-layout"]} (tag ${tag}, manifest sha256:${manifestDigest}); push it unchanged with\n  ${push}\n`);
+    }
+    return source;
+  } catch (e) {
+    if (e instanceof PinError || e instanceof WasmMissingError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
 export function packageCommand(paths: string[], v: CliValues): number {
   if (paths.length === 0) throw new UsageError("package needs at least one PATH with policies");
-  if (!v.url && !v["oci-layout"]) throw new UsageError("package needs --url (where Istio pulls the module) and/or --oci-layout DIR");
+  if (!v.url) {
+    throw new UsageError("package needs --url: where Istio pulls the module (oci://REGISTRY/REPOSITORY:TAG with --oci-layout DIR, oci://...@sha256:DIGEST, https://..., file:///...)");
+  }
   if (v.selector?.length) {
     throw new UsageError("package writes one WasmPlugin per namespace plus one for the root namespace, each reaching every workload it covers; a --selector would leave workloads enforced without their namespace's policies (docs/delivery.md)");
   }
@@ -27,21 +57,10 @@ export function packageCommand(paths: string[], v: CliValues): number {
   const result = compileSources(paths, meshFromFlags(v), readStdin);
   printDiagnostics(result.diagnostics);
   if (!result.blob) return 1;
-  let sha256: string | undefined;
-  if (v["oci-layout"]) {
-    const tag = v.tag ?? "latest";
-    const image = writeOciLayout(v["oci-layout"], readFilterWasm(v.wasm), tag);
-    sha256 = image.wasmSha256;
-    process.stderr.write(`meshauthz: OCI image layout in ${v["oci-layout"]} (tag ${tag}, manifest ${image.manifestDigest})\n`);
-  }
+  const pin = pinnedModule(v);
   let manifest: string;
   try {
-    const plan = planDelivery(result.mesh!, {
-      name: v.name ?? "meshauthz",
-      url: v.url ?? "oci://REGISTRY/meshauthz:latest",
-      sha256,
-      maxObjectBytes: limit,
-    });
+    const plan = planDelivery(result.mesh!, { name: v.name ?? "meshauthz", url: pin.url, sha256: pin.sha256, maxObjectBytes: limit });
     manifest = renderDeliveryPlan(plan);
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message);

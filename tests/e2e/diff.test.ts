@@ -1,0 +1,148 @@
+// `meshauthz diff` replays requests through the .wasm with two policy sets.
+import assert from "node:assert/strict";
+import { mkdirSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { lastJsonLine, meshauthz, REPO, tempFile } from "./cli-runner.ts";
+
+const SEED = join(REPO, "deploy/examples/seed");
+
+function seedSets(): { before: string; after: string } {
+  const dir = tempFile("sets", "").replace(/sets$/, "");
+  const before = join(dir, "before");
+  const after = join(dir, "after");
+  mkdirSync(before, { recursive: true });
+  mkdirSync(after, { recursive: true });
+  copyFileSync(join(SEED, "manifests/allow-frontend-get-data.yaml"), join(before, "allow.yaml"));
+  copyFileSync(join(SEED, "manifests/allow-frontend-get-data.yaml"), join(after, "allow.yaml"));
+  copyFileSync(join(SEED, "manifests/deny-all-backend.yaml"), join(after, "deny.yaml"));
+  return { before, after };
+}
+
+test("diff on the seed reports exactly the flip of frontend's GET /api/v1/data to DENY by deny-all-backend", () => {
+  const { before, after } = seedSets();
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", join(SEED, "seed-cases.yaml"), "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.groups.length, 1);
+  const g = report.groups[0];
+  assert.equal(g.change, "allow-to-deny");
+  assert.equal(g.certainty, "certain");
+  assert.equal(g.before.by, "ns[default]-policy[allow-frontend-get-data]-rule[0]");
+  assert.deepEqual(g.after, { decision: "DENY", by: "ns[default]-policy[deny-all-backend]-rule[0]" });
+  assert.ok(g.examples.every((e: { request: string }) => e.request.startsWith("GET /api/v1/data ")), JSON.stringify(g.examples));
+  assert.equal(report.changed, g.count);
+  assert.equal(report.unchanged, report.requests - g.count);
+});
+
+test("--fail-on gates on the kind of change", () => {
+  const { before, after } = seedSets();
+  const args = ["diff", "--before", before, "--after", after, "--requests", join(SEED, "seed-cases.yaml")];
+  assert.equal(meshauthz([...args, "--fail-on", "allow-to-deny"]).status, 1);
+  assert.equal(meshauthz([...args, "--fail-on", "any"]).status, 1);
+  assert.equal(meshauthz([...args, "--fail-on", "deny-to-allow"]).status, 0);
+  // Reversed, the change loosens: deny-to-allow fires.
+  const rev = ["diff", "--before", after, "--after", before, "--requests", join(SEED, "seed-cases.yaml")];
+  assert.equal(meshauthz([...rev, "--fail-on", "deny-to-allow"]).status, 1);
+  const bad = meshauthz([...args, "--fail-on", "sometimes"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--fail-on takes/);
+});
+
+/** A line as Istio's JSON access log writes it (EnvoyJSONLogFormatIstio keys, telemetry_logging.go). */
+function istioJsonLine(over: Record<string, unknown>): string {
+  return JSON.stringify({
+    start_time: "2026-12-01T10:00:00.000Z",
+    route_name: "default",
+    method: "GET",
+    path: "/api/v1/data",
+    protocol: "HTTP/1.1",
+    response_code: 200,
+    response_flags: "-",
+    response_code_details: "via_upstream",
+    connection_termination_details: null,
+    upstream_transport_failure_reason: null,
+    bytes_received: 0,
+    bytes_sent: 42,
+    duration: 3,
+    upstream_service_time: "2",
+    x_forwarded_for: null,
+    user_agent: "curl/8.5.0",
+    request_id: "5b1c1c4e-4f5a-4c8e-9b0a-1f6e2d3c4b5a",
+    authority: "backend.default.svc.cluster.local:8080",
+    upstream_host: "10.244.2.20:8080",
+    upstream_cluster: "inbound|8080||",
+    upstream_local_address: "127.0.0.6:41235",
+    downstream_local_address: "10.244.2.20:8080",
+    downstream_remote_address: "10.244.1.10:51234",
+    requested_server_name: "outbound_.8080_._.backend.default.svc.cluster.local",
+    ...over,
+  });
+}
+
+test("diff reads Istio JSON access logs; a flip that depends on the unlogged principal is possible, never certain", () => {
+  const { before, after } = seedSets();
+  const log = tempFile(
+    "backend-access.log",
+    [
+      istioJsonLine({}),
+      istioJsonLine({ method: "POST" }),
+      // Outbound traffic of the same sidecar is not a request to this workload.
+      istioJsonLine({ upstream_cluster: "outbound|80||other.default.svc.cluster.local" }),
+    ].join("\n") + "\n",
+  );
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.requests, 2);
+  assert.equal(report.skipped.length, 1);
+  assert.equal(report.certain, 0);
+  assert.equal(report.possible, 1);
+  const g = report.groups[0];
+  assert.equal(g.certainty, "possible");
+  assert.deepEqual(g.missing, ["source.principal"]);
+  assert.match(g.examples[0].assuming, /source\.principal=spiffe:\/\/cluster\.local\/ns\/default\/sa\/frontend/);
+  assert.equal(g.after.by, "ns[default]-policy[deny-all-backend]-rule[0]");
+});
+
+test("with the principal logged (%DOWNSTREAM_PEER_URI_SAN%) the same flip is certain", () => {
+  const { before, after } = seedSets();
+  const log = tempFile(
+    "backend-access-ext.log",
+    [
+      istioJsonLine({ source_principal: "spiffe://cluster.local/ns/default/sa/frontend", jwt_payload: null }),
+      istioJsonLine({ source_principal: "spiffe://cluster.local/ns/default/sa/other", jwt_payload: null }),
+    ].join("\n"),
+  );
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.certain, 1);
+  assert.equal(report.possible, 0);
+  assert.equal(report.unchanged, 1);
+});
+
+test("diff reads Istio's and Envoy's default text formats", () => {
+  const { before, after } = seedSets();
+  const istio =
+    '[2026-12-01T10:00:00.000Z] "GET /api/v1/data HTTP/1.1" 200 - via_upstream - "-" 0 42 3 2 "-" "curl/8.5.0" "5b1c" ' +
+    '"backend.default.svc.cluster.local:8080" "10.244.2.20:8080" inbound|8080|| 127.0.0.6:41235 10.244.2.20:8080 10.244.1.10:51234 outbound_.8080_._.backend.default.svc.cluster.local default';
+  const envoy = '[2026-12-01T10:00:00.000Z] "GET /api/v1/other HTTP/1.1" 200 - 0 42 3 2 "-" "curl/8.5.0" "5b1d" "backend.default.svc.cluster.local" "10.244.2.20:8080"';
+  const log = tempFile("text-access.log", `${istio}\n${envoy}\n`);
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log, "--workload", "default/app=backend", "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.requests, 2);
+  // /api/v1/data could flip (if it came from frontend); /api/v1/other is denied before and after.
+  assert.equal(report.possible, 1);
+  assert.equal(report.unchanged, 1);
+});
+
+test("a log without a workload is a clear error", () => {
+  const { before, after } = seedSets();
+  const log = tempFile("nowl.log", istioJsonLine({}));
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", log]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /nowl\.log:1: which workload wrote this log\? Pass --workload/);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});

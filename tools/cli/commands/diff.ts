@@ -1,0 +1,44 @@
+// meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS/k=v] [-o json] [--fail-on KIND]
+import { readFilterWasm } from "../../cases/filter-decision.ts";
+import { type Change, describeDiff, diffDecisions } from "../../diff/diff.ts";
+import { loadPolicies } from "../../parse/index.ts";
+import { compilePolicyObjects, hasErrors } from "../../pipeline/policy-set.ts";
+import { loadRequests, parseWorkloadFlag } from "../../requests/sources.ts";
+import { UsageError } from "../errors.ts";
+import { type CliValues, meshFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+
+const FAIL_ON = ["allow-to-deny", "deny-to-allow", "any"] as const;
+
+function policySet(paths: string[], v: CliValues, label: string) {
+  const loaded = loadPolicies(paths, { readStdin });
+  printDiagnostics(loaded.diagnostics);
+  if (hasErrors(loaded.diagnostics)) return null;
+  const policies = loaded.policies.map((p) => p.policy);
+  const compiled = compilePolicyObjects(policies, meshFromFlags(v), loaded.policies.map((p) => (path: string) => p.locate(path)));
+  printDiagnostics(compiled.diagnostics.filter((d) => d.severity === "error"));
+  if (!compiled.blob) {
+    process.stderr.write(`meshauthz: the ${label} policies do not compile\n`);
+    return null;
+  }
+  return { blob: compiled.blob, policies };
+}
+
+export async function diffCommand(positionals: string[], v: CliValues): Promise<number> {
+  if (positionals.length > 0) throw new UsageError(`diff takes no positional arguments (got ${positionals.join(" ")}); use --requests FILE`);
+  if (!v.before?.length || !v.after?.length) throw new UsageError("diff needs --before PATH... and --after PATH...");
+  if (!v.requests?.length) throw new UsageError("diff needs --requests FILE... (case files, request files or access logs)");
+  const failOn = v["fail-on"];
+  if (failOn !== undefined && !(FAIL_ON as readonly string[]).includes(failOn)) {
+    throw new UsageError(`--fail-on takes ${FAIL_ON.join(", ")}, not "${failOn}"`);
+  }
+  const json = wantsJson(v);
+  // Empty policy sets are legitimate here: "before" may be a mesh without policies.
+  const before = policySet(v.before, v, "--before");
+  const after = policySet(v.after, v, "--after");
+  if (!before || !after) return 1;
+  const { requests, skipped } = loadRequests(v.requests, v.workload ? parseWorkloadFlag(v.workload) : undefined);
+  const report = await diffDecisions({ wasm: readFilterWasm(v.wasm), before, after, mesh: meshFromFlags(v), requests, skipped });
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${describeDiff(report)}\n`);
+  const failing = report.groups.filter((g) => failOn === "any" || g.change === failOn);
+  return failOn !== undefined && failing.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,161 @@
+// `meshauthz diff`: every request through the filter with the policies before and after a change,
+// and the decisions that change, grouped by the rule that decides before and after.
+import { type Decision, type FilterUnderTest, startFilter } from "../cases/filter-decision.ts";
+import type { CaseRequest, Workload } from "../model/case-file.ts";
+import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
+import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import type { LoggedRequest } from "../requests/access-log.ts";
+import { applyAssumption, type Assumption, assumptions, describeAssumption, readsUnknown, rulesNear } from "./witnesses.ts";
+
+export type Change = "allow-to-deny" | "deny-to-allow";
+
+export interface Side {
+  decision: "ALLOW" | "DENY";
+  /** The deciding rule, "none" (ALLOW policies apply, none matched) or "no-enforced-allow-policy". */
+  by: string;
+}
+
+export interface DiffExample {
+  origin: string;
+  workload: string;
+  request: string;
+  /** For a possible change: what the source did not record, as assumed. */
+  assuming?: string;
+}
+
+export interface DiffGroup {
+  change: Change;
+  certainty: "certain" | "possible";
+  before: Side;
+  after: Side;
+  count: number;
+  /** The attributes the source did not record that these decisions depend on. */
+  missing: string[];
+  examples: DiffExample[];
+}
+
+export interface DiffReport {
+  requests: number;
+  changed: number;
+  certain: number;
+  possible: number;
+  unchanged: number;
+  /** Unchanged under every assumption tried, but depending on what the source did not record. */
+  unchangedUncertain: number;
+  skipped: Array<{ origin: string; reason: string }>;
+  groups: DiffGroup[];
+}
+
+export interface DiffInput {
+  wasm: Uint8Array;
+  before: { blob: Uint8Array; policies: AuthorizationPolicy[] };
+  after: { blob: Uint8Array; policies: AuthorizationPolicy[] };
+  mesh: MeshSettings;
+  requests: LoggedRequest[];
+  skipped?: Array<{ origin: string; reason: string }>;
+  /** Examples kept per group. */
+  examples?: number;
+}
+
+function side(d: Decision): Side {
+  return { decision: d.decision, by: d.policy ?? "no-enforced-allow-policy" };
+}
+
+function workloadText(w: Workload): string {
+  const labels = Object.entries(w.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
+  return labels ? `${w.namespace}/${labels}` : w.namespace;
+}
+
+function requestText(r: CaseRequest): string {
+  const who = r.source_principal ? ` from ${r.source_principal}` : "";
+  return `${r.method ?? "GET"} ${r.path ?? "/"}${r.host ? ` (${r.host})` : ""}${who}`;
+}
+
+/** One sidecar per workload and policy set, started once and reused for every request. */
+class Sidecars {
+  private readonly cache = new Map<string, Promise<FilterUnderTest>>();
+  constructor(private readonly wasm: Uint8Array, private readonly config: string) {}
+  get(w: Workload): Promise<FilterUnderTest> {
+    const key = JSON.stringify([w.namespace, Object.entries(w.labels ?? {}).sort()]);
+    let f = this.cache.get(key);
+    if (!f) {
+      f = startFilter(this.wasm, this.config, w);
+      this.cache.set(key, f);
+    }
+    return f;
+  }
+}
+
+export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
+  const before = new Sidecars(input.wasm, pluginConfigJson(input.before.blob));
+  const after = new Sidecars(input.wasm, pluginConfigJson(input.after.blob));
+  const maxExamples = input.examples ?? 3;
+  const groups = new Map<string, DiffGroup>();
+  const report: DiffReport = { requests: input.requests.length, changed: 0, certain: 0, possible: 0, unchanged: 0, unchangedUncertain: 0, skipped: input.skipped ?? [], groups: [] };
+
+  for (const r of input.requests) {
+    const fb = await before.get(r.workload);
+    const fa = await after.get(r.workload);
+    const rules = [...rulesNear(input.before.policies, r.workload.namespace, input.mesh), ...rulesNear(input.after.policies, r.workload.namespace, input.mesh)];
+    const reads = readsUnknown(rules, r.unknown);
+    const tries: Array<Assumption | null> = reads.size === 0 ? [null] : assumptions(rules, input.mesh, r.unknown, reads);
+    let found: { b: Side; a: Side; assumption: Assumption | null } | null = null;
+    for (const t of tries) {
+      const req = t ? applyAssumption(r.request, t) : r.request;
+      const b = side(fb.decide(req));
+      const a = side(fa.decide(req));
+      if (b.decision !== a.decision) {
+        found = { b, a, assumption: t };
+        break;
+      }
+    }
+    if (!found) {
+      report.unchanged++;
+      if (reads.size > 0) report.unchangedUncertain++;
+      continue;
+    }
+    const certainty = reads.size === 0 ? "certain" : "possible";
+    report.changed++;
+    report[certainty]++;
+    const change: Change = found.b.decision === "ALLOW" ? "allow-to-deny" : "deny-to-allow";
+    const key = JSON.stringify([change, certainty, found.b, found.a]);
+    let g = groups.get(key);
+    if (!g) {
+      g = { change, certainty, before: found.b, after: found.a, count: 0, missing: [], examples: [] };
+      groups.set(key, g);
+    }
+    g.count++;
+    for (const m of reads) if (!g.missing.includes(m)) g.missing.push(m);
+    if (g.examples.length < maxExamples) {
+      const ex: DiffExample = { origin: r.origin, workload: workloadText(r.workload), request: requestText(r.request) };
+      if (found.assumption) ex.assuming = describeAssumption(found.assumption);
+      g.examples.push(ex);
+    }
+  }
+  report.groups = [...groups.values()].sort((x, y) => (x.certainty === y.certainty ? y.count - x.count : x.certainty === "certain" ? -1 : 1));
+  return report;
+}
+
+function sideText(s: Side): string {
+  if (s.by === "none") return `${s.decision} (no ALLOW rule matched)`;
+  if (s.by === "no-enforced-allow-policy") return `${s.decision} (no ALLOW policy applies)`;
+  return `${s.decision} by ${s.by}`;
+}
+
+export function describeDiff(r: DiffReport): string {
+  const lines = [
+    `${r.requests} request(s): ${r.changed} decision change(s) (${r.certain} certain, ${r.possible} possible), ${r.unchanged} unchanged` +
+      (r.unchangedUncertain ? ` (${r.unchangedUncertain} of them depend on attributes the source did not record)` : "") +
+      (r.skipped.length ? `, ${r.skipped.length} log line(s) skipped` : ""),
+  ];
+  for (const g of r.groups) {
+    lines.push("");
+    lines.push(`${g.before.decision} -> ${g.after.decision}: ${g.count} request(s), ${g.certainty}${g.missing.length ? ` (depends on ${g.missing.join(", ")}, not in the source)` : ""}`);
+    lines.push(`  before: ${sideText(g.before)}`);
+    lines.push(`  after:  ${sideText(g.after)}`);
+    for (const e of g.examples) {
+      lines.push(`  e.g. ${e.origin}: ${e.request} to ${e.workload}${e.assuming ? `, if ${e.assuming}` : ""}`);
+    }
+  }
+  return lines.join("\n");
+}
