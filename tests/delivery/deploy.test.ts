@@ -11,6 +11,7 @@ import { planDelivery } from "../../tools/package/plan.ts";
 import { compileSources } from "../../tools/pipeline/policy-set.ts";
 import { evaluateReference } from "../reference/evaluate.ts";
 import { REPO } from "../e2e/cli-runner.ts";
+import type { Workload } from "../../tools/model/case-file.ts";
 import { schemaIssues } from "./crd.ts";
 import { chainPlugins, decide, MESH, sidecar } from "./mesh.ts";
 
@@ -33,8 +34,9 @@ for (const [file, policies] of GENERATED) {
     docs.forEach((d, i) => {
       assert.deepEqual(d, plan.plugins[i]!.object, `${file} is stale: regenerate it with the command in its header`);
       assert.deepEqual(schemaIssues(d), []);
-      assert.match(d.spec.sha256, /^[a-f0-9]{64}$/);
-      assert.equal(d.spec.url.endsWith(`@sha256:${d.spec.sha256}`), true);
+      const spec = (docs[i] as { spec: { url: string; sha256: string } }).spec;
+      assert.match(spec.sha256, /^[a-f0-9]{64}$/);
+      assert.equal(spec.url.endsWith(`@sha256:${spec.sha256}`), true);
     });
   });
 }
@@ -67,7 +69,7 @@ test("deploy/examples/mesh-wide: every kind of sidecar decides as Istio through 
   const policies = loadPolicies([join(dir, "policies")]).policies.map((p) => p.policy);
   const docs = yaml.loadAll(readFileSync(join(dir, "wasmplugins.yaml"), "utf8")) as any[];
   const plugins = docs.map((d) => ({ namespace: d.metadata.namespace, name: d.metadata.name, configuration: JSON.stringify(d.spec.pluginConfig), phase: d.spec.phase, priority: d.spec.priority }));
-  const workloads = [
+  const workloads: Workload[] = [
     { namespace: "shop", labels: { app: "orders" } },
     { namespace: "shop", labels: { app: "frontend", metrics: "exposed" } },
     { namespace: "payments", labels: { app: "charge", metrics: "exposed" } },
@@ -89,7 +91,7 @@ test("deploy/examples/mesh-wide: every kind of sidecar decides as Istio through 
         const r = { method, path, headers, host: "svc", source_principal: p };
         const ref = evaluateReference(policies, w, r, MESH);
         const got = decide(host, r);
-        assert.equal(got.decision, ref.decision, `${w.namespace}/${w.labels.app} ${method} ${path} ${p}`);
+        assert.equal(got.decision, ref.decision, `${w.namespace}/${w.labels?.app} ${method} ${path} ${p}`);
         assert.equal(got.policy, ref.decision === "DENY" ? (ref.policy ?? "none") : ref.policy);
       }
     }
