@@ -1,9 +1,11 @@
-// meshauthz: Istio AuthorizationPolicy enforced in a proxy-wasm HTTP filter (ABI 0.2.1).
+// meshauthz: Istio AuthorizationPolicy enforced in a proxy-wasm filter (ABI 0.2.1), as an HTTP
+// filter and, with pluginConfig mode "network", as a network filter (network/connection.ts).
 // This file is the lifecycle, in the order Envoy drives it; the work is in the modules it calls.
 import { Headers } from "./abi/codes";
 import { contextCreated, contextDeleted, isRoot, runtimeOfStream, setRootPlugin } from "./lifecycle/contexts";
 import { configure } from "./lifecycle/configure";
 import { onRequestHeaders } from "./lifecycle/request";
+import { connectionDeleted, onDownstreamData, onNewConnection, onUpstreamData } from "./network/connection";
 import { flushCounters } from "./report/counters";
 import { hostAlloc } from "./bytes/host-alloc";
 
@@ -43,6 +45,23 @@ export function proxy_on_response_headers(ctx: u32, headers: u32, endOfStream: u
   return Headers.Continue;
 }
 
+// Network filter (WasmPlugin type NETWORK): one decision per connection, on its first bytes.
+export function proxy_on_new_connection(ctx: u32): u32 {
+  return onNewConnection();
+}
+
+export function proxy_on_downstream_data(ctx: u32, size: u32, endOfStream: u32): u32 {
+  return onDownstreamData(ctx, runtimeOfStream(ctx));
+}
+
+export function proxy_on_upstream_data(ctx: u32, size: u32, endOfStream: u32): u32 {
+  return onUpstreamData(ctx);
+}
+
+export function proxy_on_downstream_connection_close(ctx: u32, closeType: u32): void {}
+
+export function proxy_on_upstream_connection_close(ctx: u32, closeType: u32): void {}
+
 export function proxy_on_log(ctx: u32): void {}
 
 /** A root going away (configuration change, shutdown) hands over its last counts. */
@@ -52,5 +71,6 @@ export function proxy_on_done(ctx: u32): u32 {
 }
 
 export function proxy_on_delete(ctx: u32): void {
+  connectionDeleted(ctx);
   contextDeleted(ctx);
 }

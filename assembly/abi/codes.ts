@@ -23,6 +23,12 @@ export namespace Headers {
   export const StopAllIterationAndWatermark: u32 = 4;
 }
 
+/** What the network callbacks return (proxy-wasm FilterStatus; Envoy: anything but 0 stops). */
+export namespace Network {
+  export const Continue: u32 = 0;
+  export const StopIteration: u32 = 1;
+}
+
 export const REQUEST_HEADERS: i32 = 0; // header map type
 export const PLUGIN_CONFIGURATION: i32 = 7; // buffer type
 export const COUNTER: i32 = 0; // metric type

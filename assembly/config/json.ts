@@ -1,7 +1,7 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
-// members "policy" and "engine", the observability options ("policyCounters", "decisionLog",
-// "denyHeader", docs/filter-io.md) and the delivery members ("role", "rootDigest", "namespace",
-// docs/delivery.md), and skips every other member whatever its type. Nesting is
+// members "policy", "engine", "mode" (docs/tcp.md), the observability options ("policyCounters",
+// "decisionLog", "denyHeader", docs/filter-io.md) and the delivery members ("role", "rootDigest",
+// "namespace", docs/delivery.md), and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
 // config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
 // place: the blob is written from the start of the text (config/base64.ts), and nothing the
@@ -65,6 +65,9 @@ export class PluginJson {
   decisionLog: i32 = 0;
   denyHeaderFound: bool = false;
   denyHeader: bool = false;
+  /** "mode": 0 http (default), 1 network (MODE_WORDS), -1 neither. */
+  modeFound: bool = false;
+  mode: i32 = 0;
   /** The member whose value is not one of its words, and that value. */
   optionMember: string = "";
   optionText: string = "";
@@ -76,6 +79,8 @@ export const MAX_TEXT: usize = 256;
 /** The values of "policyCounters" and "decisionLog", in the order of their codes. */
 export const COUNTER_WORDS: StaticArray<string> = ["off", "policy", "rule"];
 export const LOG_WORDS: StaticArray<string> = ["off", "trace", "debug", "info", "warn", "error", "critical"];
+/** The values of "mode": an HTTP filter, or a network filter deciding connections (docs/tcp.md). */
+export const MODE_WORDS: StaticArray<string> = ["http", "network"];
 
 class Scanner {
   pos: usize;
@@ -376,6 +381,17 @@ function members(r: PluginJson, s: Scanner): bool {
       if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
     } else if (keyIs(key, "role") || keyIs(key, "rootDigest") || keyIs(key, "namespace")) {
       if (!readTextMember(r, s, key)) return false;
+    } else if (keyIs(key, "mode")) {
+      if (r.modeFound || s.peek() != 34) {
+        r.error = r.modeFound ? JsonError.DuplicateKey : JsonError.NotString;
+        r.member = "mode";
+        r.at = s.pos - s.base;
+        return false;
+      }
+      const v = readChoice(r, s, "mode", MODE_WORDS);
+      if (v == -2) return failed(r, s);
+      r.modeFound = true;
+      r.mode = v;
     } else if (keyIs(key, "policyCounters") || keyIs(key, "decisionLog")) {
       const counters = keyIs(key, "policyCounters");
       const name = counters ? "policyCounters" : "decisionLog";

@@ -1,10 +1,11 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
 // WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
 // "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool,
+// "mode": "http" | "network" (mode "network": a NETWORK WasmPlugin, decided per connection),
 // "role": "namespace" | "root", "rootDigest": "<hex>", "namespace": "<ns>"} (docs/filter-io.md).
 // Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place; the
 // buffer is recycled for the next configuration when this one is deleted (bytes/host-alloc.ts).
-import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MAX_TEXT, scanPluginJson } from "./json";
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MAX_TEXT, MODE_WORDS, scanPluginJson } from "./json";
 import { hostCapacity } from "../bytes/host-alloc";
 import { Role, digestValid, roleOf } from "../delivery/role";
 
@@ -53,6 +54,8 @@ export class PluginConfig {
   decisionLog: i32 = -1;
   /** Add x-meshauthz-denied-by (the deciding rule) to denials: it discloses policy names. */
   denyHeader: bool = false;
+  /** Built for a network filter (the TCP projection). A raw blob configures an HTTP filter. */
+  network: bool = false;
 }
 
 function isRawBlob(p: usize, len: usize): bool {
@@ -86,7 +89,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     r.message = "pluginConfig: " + deliveryError(j.role, j.rootDigest, j.namespace);
   } else if (j.optionMember.length > 0) {
     r.error = ConfigError.BadOption;
-    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : LOG_WORDS;
+    const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : j.optionMember == "mode" ? MODE_WORDS : LOG_WORDS;
     r.message = "pluginConfig: " + j.optionMember + " must be one of " + words.join(", ") + ", got \"" + j.optionText + "\"";
   } else if (!j.policyFound) {
     r.error = ConfigError.NoPolicy;
@@ -110,6 +113,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   r.counters = <CounterMode>j.counters;
   r.decisionLog = j.decisionLog - 1;
   r.denyHeader = j.denyHeader;
+  r.network = j.mode == 1;
   r.blobLen = j.policyLen;
   // The blob stays in the host's buffer, unshrunk: the whole buffer is recycled for the next
   // configuration when this one is deleted (bytes/host-alloc.ts).

@@ -5,7 +5,7 @@
 import { Tables } from "../decode/tables";
 import { Action, POLICY_DRY_RUN } from "../decode/format";
 import { DecodeError, decodeErrorText } from "../decode/errors";
-import { DETAILS_OPEN, Reach } from "../decode/reach";
+import { DETAILS_OPEN, DROPPED, Reach } from "../decode/reach";
 import { EngineKind } from "../config/plugin-config";
 import { RequestCache } from "../request/cache";
 import { Slots, buildSlots } from "../request/slots";
@@ -26,6 +26,8 @@ export class Plugin {
   reason: string = "not configured";
   tables: Tables | null = null;
   engineKind: EngineKind = EngineKind.Indexed;
+  /** Built for a network filter (pluginConfig mode "network"): the TCP projection's rules. */
+  network: bool = false;
   /** Root context id, and the next root of the VM (lifecycle/contexts.ts). */
   rootId: u32 = 0;
   nextRoot: Plugin | null = null;
@@ -166,11 +168,18 @@ const DENY = 3;
 const SHADOW_ALLOW = 4;
 const ALLOW = 5;
 
-/** Builds the plugin from decoded tables for workload w. On success the plugin owns the tables;
- *  when a rule the workload uses fails its checks, the tables are disposed and the plugin fails. */
-export function buildPlugin(t: Tables, w: Workload, kind: EngineKind): Plugin {
+/** Builds the plugin from decoded tables for workload w: with `network`, from the TCP projection
+ *  (blob-format §2.8, docs/tcp.md), as Istio builds a TCP filter chain's RBAC. On success the
+ *  plugin owns the tables; when a rule the workload uses fails its checks, the tables are disposed
+ *  and the plugin fails. */
+export function buildPlugin(t: Tables, w: Workload, kind: EngineKind, network: bool = false): Plugin {
+  if (network && !t.hasTcp) {
+    t.dispose();
+    return Plugin.failed("policy blob has no TCP tables (format 1.0): recompile it with meshauthz 0.2 or later");
+  }
   const p = new Plugin();
   p.engineKind = kind;
+  p.network = network;
   const applicable = new StaticArray<u8>(<i32>t.policyCount);
   let stages: u32 = 0;
   for (let i: u32 = 0; i < t.policyCount; i++) {
@@ -185,6 +194,7 @@ export function buildPlugin(t: Tables, w: Workload, kind: EngineKind): Plugin {
 
   // The rules of the applicable policies, in blob order: checked, compiled, sorted into engines.
   const reach = new Reach(t);
+  reach.tcp = network;
   const ruleBlob = new U32Buf();
   const lists = heap.alloc(12 << 2); // per engine: rule numbers, then local roots (U32Buf)
   for (let e = 0; e < 12; e++) store<usize>(lists + (<usize>e << 2), changetype<usize>(new U32Buf()));
@@ -195,6 +205,9 @@ export function buildPlugin(t: Tables, w: Workload, kind: EngineKind): Plugin {
     if (e < 0) continue;
     const root = reach.rule(r);
     if (root == NONE) break;
+    // An ALLOW rule with HTTP-only fields never matches a connection; its policy still counts
+    // as an applicable ALLOW policy (Istio emits `rules: {}`, which denies everything).
+    if (root == DROPPED) continue;
     list(lists, 2 * e).push(ruleBlob.len);
     list(lists, 2 * e + 1).push(root);
     ruleBlob.push(r);
@@ -212,6 +225,7 @@ export function buildPlugin(t: Tables, w: Workload, kind: EngineKind): Plugin {
   const g = Graph.from(reach);
   const slots = buildSlots(t, g.leafBlob, g.leafCount);
   const rt = new Runtime(t, g, slots, lists);
+  rt.cache.network = network;
   heap.free(lists);
   rt.hasCustom = (stages & (1 << CUSTOM)) != 0;
   rt.hasAudit = (stages & (1 << AUDIT)) != 0;

@@ -9,7 +9,7 @@ import { crc32 } from "./crc32";
 import { DecodeError, Where, decodeErrorText } from "./errors";
 import {
   Action, HEADER_BYTES, LABEL_BYTES, LEAF_BYTES, MAGIC, MAJOR, MINOR, NODE_BYTES, NONE, PATTERN_BYTES, PIECE_BYTES,
-  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT, Section,
+  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT_1_0, SECTION_COUNT_1_1, Section,
 } from "./format";
 import { Tables } from "./tables";
 import { Reach } from "./reach";
@@ -29,8 +29,10 @@ export class Decoded {
 class Decoder {
   r: Decoded = new Decoded();
   t: Tables = new Tables();
-  secPtr: StaticArray<usize> = new StaticArray<usize>(8);
-  secLen: StaticArray<usize> = new StaticArray<usize>(8);
+  secPtr: StaticArray<usize> = new StaticArray<usize>(9);
+  secLen: StaticArray<usize> = new StaticArray<usize>(9);
+  /** 7 for a 1.0 blob, 8 for 1.1 (TCP_RULES). */
+  sectionCount: u32 = 0;
   /** The counts table() read. */
   count: u32 = 0;
   count2: u32 = 0;
@@ -49,18 +51,20 @@ class Decoder {
     if (this.len < <usize>HEADER_BYTES) return this.fail(DecodeError.Truncated);
     if (load<u32>(b) != MAGIC) return this.fail(DecodeError.BadMagic);
     if (load<u16>(b, 4) != MAJOR) return this.fail(DecodeError.BadMajor);
-    if (load<u16>(b, 6) > MINOR) return this.fail(DecodeError.BadMinor);
+    const minor = load<u16>(b, 6);
+    if (minor > MINOR) return this.fail(DecodeError.BadMinor);
+    this.sectionCount = minor == 0 ? SECTION_COUNT_1_0 : SECTION_COUNT_1_1;
     if (<usize>load<u32>(b, 8) != this.len) return this.fail(DecodeError.BadLength);
     if (load<u32>(b, 12) != crc32(b + 16, this.len - 16)) return this.fail(DecodeError.BadChecksum);
     if (load<u32>(b, 16) != 0) return this.fail(DecodeError.BadFlags);
-    if (load<u32>(b, 20) != SECTION_COUNT) return this.fail(DecodeError.BadSectionCount);
+    if (load<u32>(b, 20) != this.sectionCount) return this.fail(DecodeError.BadSectionCount);
     return true;
   }
 
   sections(): bool {
     const end = this.base + this.len;
     let pos = this.base + <usize>HEADER_BYTES;
-    for (let tag: u32 = 1; tag <= SECTION_COUNT; tag++) {
+    for (let tag: u32 = 1; tag <= this.sectionCount; tag++) {
       if (end - pos < 8) return this.fail(DecodeError.Truncated, Where.Section, tag);
       if (load<u32>(pos) != tag) return this.fail(DecodeError.BadSectionTag, Where.Section, tag);
       const l = <usize>load<u32>(pos, 4);
@@ -190,6 +194,16 @@ class Decoder {
     t.pieces = t.patterns + <usize>t.patternCount * PATTERN_BYTES + 4;
     return true;
   }
+
+  /** 1.1 TCP_RULES: one u32 root per rule (NONE: dropped on TCP); roots are checked when reached. */
+  tcp(): bool {
+    if (this.sectionCount < SECTION_COUNT_1_1) return true;
+    if (!this.table(Section.TcpRules, 4, 0)) return false;
+    if (this.count != this.t.ruleCount) return this.fail(DecodeError.BadSectionSize, Where.Section, Section.TcpRules);
+    this.t.tcpRoots = unchecked(this.secPtr[Section.TcpRules]) + 4;
+    this.t.hasTcp = true;
+    return true;
+  }
 }
 
 /** Decodes the blob at [base, base+len) (the eager checks above). On success the returned tables
@@ -197,7 +211,7 @@ class Decoder {
 export function decodeBlob(base: usize, len: usize): Decoded {
   const d = new Decoder(base, len);
   // Dependency order: every index is checked against a section already read.
-  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph();
+  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.tcp();
   if (ok) {
     d.t.base = base;
     d.t.length = len;
@@ -208,7 +222,7 @@ export function decodeBlob(base: usize, len: usize): Decoded {
   return d.r;
 }
 
-/** decodeBlob, then every rule checked as if every policy applied (the full format 1.0 check:
+/** decodeBlob, then every rule checked as if every policy applied (the full format check:
  *  tests and vectors; the filter checks only the rules of its workload). */
 export function decodeAll(base: usize, len: usize): Decoded {
   const d = decodeBlob(base, len);
@@ -216,13 +230,21 @@ export function decodeAll(base: usize, len: usize): Decoded {
   if (t === null) return d;
   const reach = new Reach(t);
   for (let r: u32 = 0; r < t.ruleCount && reach.error == DecodeError.None; r++) reach.rule(r);
-  if (reach.error != DecodeError.None) {
-    d.error = reach.error;
-    d.where = reach.where;
-    d.at = reach.at;
+  // The TCP projection's roots, in their own pass (ids are checked in order once per projection).
+  const tcp = new Reach(t);
+  tcp.tcp = true;
+  if (reach.error == DecodeError.None && t.hasTcp) {
+    for (let r: u32 = 0; r < t.ruleCount && tcp.error == DecodeError.None; r++) tcp.rule(r);
+  }
+  const failed = reach.error != DecodeError.None ? reach : tcp;
+  if (failed.error != DecodeError.None) {
+    d.error = failed.error;
+    d.where = failed.where;
+    d.at = failed.at;
     d.tables = null;
     heap.free(changetype<usize>(t)); // the tables only, not the blob
   }
   reach.free();
+  tcp.free();
   return d;
 }

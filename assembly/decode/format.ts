@@ -1,11 +1,13 @@
-// Numbers of blob format 1.0 (docs/blob-format.md).
+// Numbers of blob format 1.1 (docs/blob-format.md).
 
 export const MAGIC: u32 = 0x425a414d; // "MAZB" read as little-endian u32
 export const MAJOR: u16 = 1;
 /** The highest minor this decoder understands. */
-export const MINOR: u16 = 0;
+export const MINOR: u16 = 1;
 export const HEADER_BYTES: u32 = 24;
-export const SECTION_COUNT: u32 = 7;
+/** Sections of a 1.0 blob; 1.1 adds TCP_RULES. */
+export const SECTION_COUNT_1_0: u32 = 7;
+export const SECTION_COUNT_1_1: u32 = 8;
 export const NONE: u32 = 0xffffffff;
 export const MAX_DEPTH: u32 = 32;
 
@@ -17,6 +19,8 @@ export namespace Section {
   export const Nodes: u32 = 5;
   export const Leaves: u32 = 6;
   export const Patterns: u32 = 7;
+  /** 1.1: each rule's root on a TCP filter chain (NONE: dropped there). */
+  export const TcpRules: u32 = 8;
 }
 
 export namespace Action {
@@ -83,6 +87,12 @@ export const NODE_BYTES: u32 = 8;
 export const LEAF_BYTES: u32 = 16;
 export const PATTERN_BYTES: u32 = 8;
 export const PIECE_BYTES: u32 = 8;
+
+/** Attributes only an HTTP request has; a TCP projection never reaches them (Istio's HTTP-only
+ *  fields, generator.go). */
+export function isHttpOnlyAttr(a: u32): bool {
+  return a >= Attr.Method && a <= Attr.JwtClaim;
+}
 
 export function isStringAttr(a: u32): bool {
   return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.Metadata);

@@ -14,13 +14,16 @@ import { Tables } from "./tables";
 import { DecodeError, Where } from "./errors";
 import {
   Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, MAX_DEPTH, NODE_BYTES, NONE, Op,
-  PIECE_BYTES, PieceKind, isIpAttr, isStringAttr,
+  PIECE_BYTES, PieceKind, isHttpOnlyAttr, isIpAttr, isStringAttr,
 } from "./format";
 import { ByteBuf, IntMap, U32Buf } from "../bytes/buf";
 import { bytesCompare, bytesEqual, lower } from "../bytes/range";
 
 /** Envoy RBAC's response code details for a denial: DETAILS_OPEN + id + "]". */
 export const DETAILS_OPEN = "rbac_access_denied_matched_policy[";
+
+/** rule() in the TCP projection: the rule is dropped on TCP chains (no root, no id recorded). */
+export const DROPPED: u32 = 0xfffffffe;
 
 @unmanaged
 export class Reach {
@@ -43,6 +46,8 @@ export class Reach {
   private leafMap: IntMap = new IntMap(64);
   private patternSeen: IntMap = new IntMap(8);
   private stack: U32Buf = new U32Buf();
+  /** Check and compile the TCP projection (TCP_RULES roots, no HTTP-only leaf) instead. */
+  tcp: bool = false;
 
   constructor(public t: Tables) {}
 
@@ -75,6 +80,8 @@ export class Reach {
   rule(r: u32): u32 {
     if (this.error != DecodeError.None) return NONE;
     const t = this.t;
+    const root = this.tcp ? t.ruleTcpRoot(r) : t.ruleRoot(r);
+    if (this.tcp && root == NONE) return DROPPED;
     const pol = t.rulePolicy(r); // checked by the decoder
     const ns = t.policyNamespace(pol);
     const name = t.policyName(pol);
@@ -93,7 +100,6 @@ export class Reach {
     const idLen = ids.len - start - <usize>DETAILS_OPEN.length - 1;
     const stored = t.ruleId(r);
     if (stored != NONE && t.strError(stored) != DecodeError.None) return this.fail(t.strError(stored), Where.Rule, r);
-    const root = t.ruleRoot(r);
     if (root >= t.nodeCount) return this.fail(DecodeError.BadNodeIndex, Where.Rule, r);
     if (stored != NONE && !bytesEqual(t.strPtr(stored), t.strLen(stored), idPtr, idLen)) return this.fail(DecodeError.BadRuleId, Where.Rule, r);
     const k = this.idStart.len;
@@ -176,6 +182,8 @@ export class Reach {
     const value = load<u32>(rec, 8);
     const aux = load<u32>(rec, 12);
     if (a < Attr.PeerPrincipal || a > Attr.Metadata || k < Kind.Exact || k > Kind.Port) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
+    // A connection has no HTTP request: a TCP projection reaching such a leaf is malformed.
+    if (this.tcp && isHttpOnlyAttr(a)) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     const fits = isStringAttr(a) ? k <= Kind.Pattern : isIpAttr(a) ? k == Kind.Cidr : k == Kind.Port;
     const list = (flags & LEAF_LIST_ELEMENTS) != 0;
     if (!fits || (flags & ~(<u32>(LEAF_IGNORE_CASE | LEAF_LIST_ELEMENTS))) != 0 || (list && a != Attr.JwtClaim && a != Attr.Metadata) || load<u8>(rec, 3) != 0) {

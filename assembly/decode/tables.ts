@@ -28,6 +28,9 @@ export class Tables {
 
   ruleCount: u32 = 0;
   rules: usize = 0;
+  /** 1.1 TCP_RULES: a u32 root per rule; a 1.0 blob has none (hasTcp false). */
+  hasTcp: bool = false;
+  tcpRoots: usize = 0;
 
   nodeCount: u32 = 0;
   nodes: usize = 0;
@@ -82,6 +85,8 @@ export class Tables {
   @inline ruleIndex(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 4); }
   @inline ruleId(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 8); }
   @inline ruleRoot(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES, 12); }
+  /** Rule i's root on a TCP filter chain, or NONE when the rule is dropped there (1.1). */
+  @inline ruleTcpRoot(i: u32): u32 { return load<u32>(this.tcpRoots + (<usize>i << 2)); }
 
   // Nodes
   @inline nodeOp(i: u32): u32 { return load<u8>(this.nodes + <usize>i * NODE_BYTES); }

@@ -27,12 +27,16 @@ export function configureFrom(p: usize, n: usize): Plugin {
   const t = d.tables;
   if (d.error != DecodeError.None || t === null) {
     heap.free(cfg.blob);
-    return Plugin.failed("policy blob rejected (" + d.message + ")");
+    const f = Plugin.failed("policy blob rejected (" + d.message + ")");
+    f.network = cfg.network;
+    return f;
   }
   const w = readWorkload();
   if (w.error.length > 0) {
     t.dispose();
-    return Plugin.failed(w.error);
+    const f = Plugin.failed(w.error);
+    f.network = cfg.network;
+    return f;
   }
   if (cfg.role == Role.Namespace && !w.inNamespace(cfg.namespace)) {
     // Istio delivers a namespace's WasmPlugin to that namespace's sidecars only; anything else is
@@ -40,10 +44,11 @@ export function configureFrom(p: usize, n: usize): Plugin {
     t.dispose();
     return Plugin.failed("pluginConfig: role \"namespace\" for namespace \"" + cfg.namespace + "\" loaded by a workload in namespace \"" + w.namespaceText() + "\"");
   }
-  const plugin = buildPlugin(t, w, cfg.engine);
+  const plugin = buildPlugin(t, w, cfg.engine, cfg.network);
+  plugin.network = cfg.network;
   const rt = plugin.rt;
   if (rt !== null) {
-    rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters);
+    rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters, cfg.network);
     rt.decisionLog = cfg.decisionLog;
     rt.denyHeader = cfg.denyHeader;
     if (cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
@@ -54,7 +59,6 @@ export function configureFrom(p: usize, n: usize): Plugin {
 }
 
 export function configure(size: u32): Plugin {
-  defineCounters();
   setTickPeriod(TICK_MS);
   let plugin: Plugin;
   if (size == 0) {
@@ -63,13 +67,18 @@ export function configure(size: u32): Plugin {
     const st = getPluginConfig(size);
     plugin = st == Status.Ok ? configureFrom(lastPtr(), lastLen()) : Plugin.failed("cannot read the plugin configuration (status " + st.toString() + ")");
   }
+  // The counter family of what this root decides (an invalid config still counts its denials:
+  // as HTTP unless it asked for the network mode).
+  defineCounters(plugin.network);
+  if (plugin.invalid) defineCounters(!plugin.network);
   if (plugin.invalid) {
     logCritical("meshauthz: invalid configuration, denying every request: " + plugin.reason);
   } else {
     const t = plugin.tables!;
     logInfo(
       "meshauthz: " + plugin.policyCount.toString() + " of " + t.policyCount.toString() + " policies and " +
-        plugin.ruleCount.toString() + " rules apply (" + (plugin.engineKind == EngineKind.Linear ? "linear" : "indexed") +
+        plugin.ruleCount.toString() + " rules apply" + (plugin.network ? " to connections (network filter, " : " (") +
+        (plugin.engineKind == EngineKind.Linear ? "linear" : "indexed") +
         " engine, " + roleName(plugin.role) + ", blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
     );
   }

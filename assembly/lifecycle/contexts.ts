@@ -45,7 +45,7 @@ let lastRuntime: usize = 0;
  *  table only grows with the number of concurrent streams. Key 0 marks a free slot (stream
  *  contexts are never 0, the VM context). */
 @unmanaged
-class StreamTable {
+export class StreamTable {
   slots: usize = 0;
   cap: u32 = 0;
   count: u32 = 0;

@@ -6,9 +6,10 @@ import { enforcedUpstream, markEnforced } from "../delivery/role";
 import { decide } from "../decide/decision";
 import { applyDecision, denyInvalid } from "../report/outcome";
 
-/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. */
+/** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. A root
+ *  configured for connections (mode "network") cannot decide HTTP requests: denied. */
 export function onRequestHeaders(rt: usize): u32 {
-  if (rt == 0) return denyInvalid();
+  if (rt == 0 || changetype<Runtime>(rt).cache.network) return denyInvalid();
   const r = changetype<Runtime>(rt);
   const delivery = r.delivery;
   if (delivery == 0) return onRequest(r);

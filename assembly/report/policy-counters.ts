@@ -37,14 +37,15 @@ export class PolicyCounters {
   }
 }
 
-function baseName(t: Tables, pol: u32): string {
-  return "meshauthz.policy." + bytesToString(t.strPtr(t.policyNamespace(pol)), t.strLen(t.policyNamespace(pol))) + "." +
+function baseName(t: Tables, pol: u32, network: bool): string {
+  // A network filter's (connection) counters are their own family, as tcp.rbac.* are.
+  return (network ? "meshauthz.tcp.policy." : "meshauthz.policy.") + bytesToString(t.strPtr(t.policyNamespace(pol)), t.strLen(t.policyNamespace(pol))) + "." +
     bytesToString(t.strPtr(t.policyName(pol)), t.strLen(t.policyName(pol)));
 }
 
 /** Defines the counters of the plugin's rules (ruleBlob: plugin rule k -> blob rule); 0 when off
  *  or over the limit. Rules of one policy are contiguous in blob order and share its pair. */
-export function buildPolicyCounters(t: Tables, ruleBlob: usize, ruleCount: u32, mode: CounterMode): usize {
+export function buildPolicyCounters(t: Tables, ruleBlob: usize, ruleCount: u32, mode: CounterMode, network: bool = false): usize {
   if (mode == CounterMode.Off || ruleCount == 0) return 0;
   let needed: u32 = 0;
   let last: u32 = 0xffffffff;
@@ -68,11 +69,11 @@ export function buildPolicyCounters(t: Tables, ruleBlob: usize, ruleCount: u32, 
     const r = u32At(ruleBlob, k);
     const pol = t.rulePolicy(r);
     if (mode == CounterMode.Rule) {
-      const name = baseName(t, pol) + ".rule." + t.ruleIndex(r).toString();
+      const name = baseName(t, pol, network) + ".rule." + t.ruleIndex(r).toString();
       allowed = defineCounter(name + ".allowed");
       denied = defineCounter(name + ".denied");
     } else if (pol != last) {
-      const name = baseName(t, pol);
+      const name = baseName(t, pol, network);
       allowed = defineCounter(name + ".allowed");
       denied = defineCounter(name + ".denied");
     }

@@ -46,6 +46,9 @@ export class RequestCache {
   lastIpLen: u32 = 0;
   /** Host calls made this request (tests and benchmarks). */
   reads: u32 = 0;
+  /** A network filter's connection: no HTTP request, and source.address is the connection's
+   *  peer (no X-Forwarded-For rewriting), so the direct IP is known. */
+  network: bool = false;
 
   constructor(slots: Slots) {
     this.slots = slots;
@@ -145,10 +148,12 @@ export class RequestCache {
   /** Direct peer IP (blob-format §3.3): unknown behind X-Forwarded-For or with a port of 0,
    *  because source.address is then the right-most XFF entry, which the client controls. */
   readDirectIp(slot: u32): u8 {
-    this.reads++;
-    const xff = getRequestHeader(litPtr(XFF), litLen(XFF));
-    release(lastPtr());
-    if (xff != Status.NotFound) return UNKNOWN;
+    if (!this.network) {
+      this.reads++;
+      const xff = getRequestHeader(litPtr(XFF), litLen(XFF));
+      release(lastPtr());
+      if (xff != Status.NotFound) return UNKNOWN;
+    }
     if (this.source() != PRESENT || this.srcPort <= 0) return UNKNOWN;
     this.set(slot, this.ips, this.srcLen);
     return PRESENT;

@@ -68,6 +68,13 @@ describe("shared blob vectors", () => {
         const id = "ns[" + str(t, t.policyNamespace(pol)) + "]-policy[" + str(t, t.policyName(pol)) + "]-rule[" + t.ruleIndex(r).toString() + "]";
         expect<string>(id).toBe(v.ruleIds[r], v.name);
       }
+      // 1.1: the TCP projection's dropped rules (NONE roots); a 1.0 blob has none.
+      expect<bool>(t.hasTcp).toBe(v.tcpDropped >= 0, v.name);
+      if (t.hasTcp) {
+        let dropped = 0;
+        for (let r: u32 = 0; r < t.ruleCount; r++) if (t.ruleTcpRoot(r) == NONE) dropped++;
+        expect<i32>(dropped).toBe(v.tcpDropped, v.name);
+      }
       t.dispose();
     }
   });

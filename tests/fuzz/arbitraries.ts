@@ -4,7 +4,8 @@
 // everything is drawn from one per-scenario vocabulary ("pool") that both sides share, so principals meet
 // matching SANs, paths meet their prefixes/suffixes/templates, IPs fall inside and outside CIDRs, etc.
 //
-// CUSTOM and TCP are out of scope (the filter does not evaluate them yet).
+// CUSTOM is out of scope (the filter does not call providers yet). About one request in ten is a TCP
+// connection (protocol TCP: no HTTP attributes), decided by the filter's network mode.
 // Generated policies must pass `compilePolicyObjects` without errors; the runner counts any rejection as a
 // generator bug (not a mismatch).
 
@@ -625,6 +626,14 @@ export function requestArb(pool: Pool, hints: Hints = hintsFrom([])): fc.Arbitra
     .map((r) => {
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of r.headers) if (!Object.keys(headers).some((h) => h.toLowerCase() === k.toLowerCase())) headers[k] = v;
+      if (r.grpc === 1) {
+        // A TCP connection: the peer, the pod's address, the TLS identity and SNI; no request.
+        const tcp: CaseRequest = { protocol: "TCP", source_principal: r.principal, source_ip: r.sourceIp, remote_ip: r.sourceIp };
+        tcp.destination_ip = r.destinationIp;
+        tcp.destination_port = r.destinationPort;
+        tcp.sni = r.sni;
+        return { workload: r.workload, request: tcp };
+      }
       const request: CaseRequest = { protocol: r.grpc === 0 ? "GRPC" : "HTTP", method: r.method };
       if (r.path !== undefined) request.path = r.path + r.pathTail;
       if (r.host !== undefined) request.host = r.host;

@@ -18,7 +18,7 @@ describe("differential fuzzing: filter vs reference", () => {
   test("fixed seed: ~550 valid policy sets x up to 20 requests agree in every field, no trap", async (t) => {
     const c = await runCampaign(wasm, { seed: 20251125, cases: 6000, requests: 20, shrink: 3 });
     const s = c.stats;
-    t.diagnostic(JSON.stringify({ cases: s.cases, scenarios: s.scenarios, xff: s.xff_cases, rule_decided: s.rule_decided, shadow: s.shadow_cases, audit: s.audit_cases }));
+    t.diagnostic(JSON.stringify({ cases: s.cases, scenarios: s.scenarios, xff: s.xff_cases, tcp: s.tcp_cases, rule_decided: s.rule_decided, shadow: s.shadow_cases, audit: s.audit_cases }));
     assert.equal(s.generator_rejects, 0, `generator bug: the validator rejected generated policies: ${s.reject_messages.join(" | ")}`);
     assert.deepEqual(
       { mismatches: s.mismatches, traps: s.traps },
@@ -28,6 +28,7 @@ describe("differential fuzzing: filter vs reference", () => {
     // the sample must exercise what it claims to (a generator that stopped hitting policies would pass vacuously)
     assert.ok(s.cases >= 6000, `only ${s.cases} cases`);
     assert.ok(s.xff_cases > s.cases / 10, "too few requests with x-forwarded-for");
+    assert.ok(s.tcp_cases > s.cases / 20, "too few TCP connections");
     assert.ok(s.rule_decided > s.cases / 10, "too few decisions made by a rule");
     assert.ok(s.deny > s.cases / 10 && s.allow > s.cases / 10, "decisions are one-sided");
     assert.ok(s.shadow_cases > 0 && s.audit_cases > 0, "no dry-run or AUDIT outcome exercised");

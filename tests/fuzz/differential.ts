@@ -11,8 +11,8 @@ import type { CaseFile, CaseRequest, DecisionCase, Workload } from "../../tools/
 import type { AuthorizationPolicy, MeshSettings } from "../../tools/model/policy.ts";
 import { compilePolicyObjects } from "../../tools/pipeline/policy-set.ts";
 import { pluginConfigJson } from "../../tools/pipeline/plugin-config.ts";
-import { type Decision, decisionFromStream, type FilterUnderTest, INVALID_CONFIG_DETAILS, startFilter } from "../../tools/cases/filter-decision.ts";
-import { streamForRequest } from "../../tools/cases/request-stream.ts";
+import { type Decision, decisionFromConnection, decisionFromStream, type FilterUnderTest, INVALID_CONFIG_DETAILS, startFilter } from "../../tools/cases/filter-decision.ts";
+import { connectionForRequest, streamForRequest } from "../../tools/cases/request-stream.ts";
 import { carriesForwardedFor, evaluateReference, type ReferenceDecision } from "../reference/evaluate.ts";
 import { type Scenario, scenarioArb, type ScenarioOptions } from "./arbitraries.ts";
 import { minimize } from "./minimize.ts";
@@ -28,6 +28,8 @@ export interface Stats {
   generator_rejects: number;
   /** requests that carried x-forwarded-for (reference run with the fail-safe deviation) */
   xff_cases: number;
+  /** TCP connections (the filter's network mode, the reference's TCP projection) */
+  tcp_cases: number;
   allow: number;
   deny: number;
   /** decided by a rule (ALLOW or DENY with a policy id other than none/null) */
@@ -42,7 +44,7 @@ export interface Stats {
 
 export function newStats(): Stats {
   return {
-    scenarios: 0, linear_scenarios: 0, cases: 0, mismatches: 0, traps: 0, generator_rejects: 0, xff_cases: 0, allow: 0, deny: 0,
+    scenarios: 0, linear_scenarios: 0, cases: 0, mismatches: 0, traps: 0, generator_rejects: 0, xff_cases: 0, tcp_cases: 0, allow: 0, deny: 0,
     rule_decided: 0, shadow_cases: 0, audit_cases: 0, signatures: {}, reject_messages: [],
   };
 }
@@ -89,7 +91,8 @@ export function compare(ref: ReferenceDecision, obs: Observed): string[] {
   if (obs.policy !== ref.policy) p.push(`policy ${JSON.stringify(obs.policy)}, reference ${JSON.stringify(ref.policy)}`);
   if (canonShadow(obs.shadow) !== canonShadow(ref.shadow)) p.push(`shadow ${canonShadow(obs.shadow)}, reference ${canonShadow(ref.shadow)}`);
   if (obs.audit !== ref.audit) p.push(`audit ${obs.audit}, reference ${ref.audit}`);
-  if (!obs.trap && obs.decision === "DENY" && obs.status !== 403) p.push(`status ${obs.status} for a denial`);
+  // A denied connection has no status: the filter closed it (Envoy: wasm_downstream_close).
+  if (!obs.trap && obs.decision === "DENY" && obs.status !== 403 && obs.details !== "wasm_downstream_close") p.push(`status ${obs.status} for a denial`);
   return p;
 }
 
@@ -102,6 +105,14 @@ function signatureOf(ref: ReferenceDecision, obs: Observed, problems: string[]):
 
 /** One request through a started filter, observed the way an operator would see it. */
 export function observe(filter: FilterUnderTest, request: CaseRequest): Observed {
+  if (request.protocol === "TCP") {
+    const c = filter.host.connect(connectionForRequest(request));
+    const invalid = !filter.host.configAccepted || c.filterState["meshauthz.termination_details"] === INVALID_CONFIG_DETAILS;
+    const d = decisionFromConnection(c, invalid ? (filter.host.configError ?? "invalid configuration") : null);
+    const o: Observed = { decision: d.decision, policy: d.policy, shadow: d.shadow, audit: d.audit, status: 0, details: c.closeDetails ?? "", trap: c.trap };
+    if (d.config_error) o.config_error = d.config_error;
+    return o;
+  }
   const result = filter.host.request(streamForRequest(request));
   const invalid = !filter.host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
   const d = decisionFromStream(result, invalid ? (filter.host.configError ?? "invalid configuration") : null);
@@ -137,24 +148,29 @@ export async function runScenario(wasm: Uint8Array, sc: Scenario, stats: Stats, 
   if (count) stats.scenarios++;
   if (count && sc.engine === "linear") stats.linear_scenarios++;
   const config = pluginConfigJson(compiled.blob, sc.engine);
-  const filters = new Map<number, FilterUnderTest>();
+  const networkConfig = pluginConfigJson(compiled.blob, sc.engine, { mode: "network" });
+  // One sidecar per workload and mode: the HTTP filter and the network filter (a TCP request).
+  const filters = new Map<string, FilterUnderTest>();
   const out: Mismatch[] = [];
   for (let i = 0; i < sc.requests.length; i++) {
     const { workload: w, request } = sc.requests[i]!;
     const wi = w % sc.workloads.length;
     const workload = sc.workloads[wi]!;
-    let filter = filters.get(wi);
+    const tcp = request.protocol === "TCP";
+    const key = `${wi}${tcp ? "/tcp" : ""}`;
+    let filter = filters.get(key);
     if (!filter) {
-      filter = await startFilter(wasm, config, workload);
-      filters.set(wi, filter);
+      filter = await startFilter(wasm, tcp ? networkConfig : config, workload, tcp);
+      filters.set(key, filter);
     }
     const ref = referenceFor(sc.policies, workload, request, sc.mesh);
     const obs = observe(filter, request);
-    if (obs.trap) filters.delete(wi); // a trapped VM is dead: start a fresh one for the next request
+    if (obs.trap) filters.delete(key); // a trapped VM is dead: start a fresh one for the next request
     const problems = compare(ref, obs);
     if (count) {
       stats.cases++;
       if (carriesForwardedFor(request)) stats.xff_cases++;
+      if (tcp) stats.tcp_cases++;
       if (ref.decision === "ALLOW") stats.allow++;
       else stats.deny++;
       if (ref.policy !== null && ref.policy !== "none") stats.rule_decided++;

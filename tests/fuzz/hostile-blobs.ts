@@ -12,7 +12,7 @@
 import { crc32 } from "node:zlib";
 import { EnvoyHost } from "../../tools/host/index.ts";
 import type { CaseRequest } from "../../tools/model/case-file.ts";
-import { streamForRequest, nodeForWorkload } from "../../tools/cases/request-stream.ts";
+import { connectionForRequest, streamForRequest, nodeForWorkload } from "../../tools/cases/request-stream.ts";
 import { INVALID_CONFIG_DETAILS } from "../../tools/cases/filter-decision.ts";
 
 /** A small deterministic PRNG (mulberry32), so every campaign is reproducible from its seed. */
@@ -174,7 +174,7 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
       return { kind: "wrong-major", cls: "crc-wrong", config: json(b), mustReject: true };
     }
     case 3: {
-      const minor = rng.pick([1, 2, 0xffff]);
+      const minor = rng.pick([2, 3, 0xffff]); // 1.1 is the current format
       new DataView(b.buffer).setUint16(6, minor, true);
       return { kind: "wrong-minor", cls: "crc-wrong", config: json(b), mustReject: true };
     }
@@ -260,7 +260,9 @@ export interface BlobOutcome {
 
 const LOG_CRITICAL = 5;
 
-export async function runConfig(wasm: Uint8Array, config: Uint8Array | string): Promise<BlobOutcome> {
+/** runConfig, with network: the filter as a network filter (pluginConfig mode "network") and the
+ *  probe requests as connections. */
+export async function runConfig(wasm: Uint8Array, config: Uint8Array | string, network = false): Promise<BlobOutcome> {
   const host = await EnvoyHost.create({
     wasm,
     configuration: config,
@@ -280,6 +282,18 @@ export async function runConfig(wasm: Uint8Array, config: Uint8Array | string): 
   let invalid = 0;
   let normal = 0;
   for (const r of PROBE_REQUESTS) {
+    if (network) {
+      const c = host.connect(connectionForRequest({ ...r, protocol: "TCP" }));
+      const details = c.filterState["meshauthz.termination_details"] ?? "";
+      if (c.trap) {
+        trap = `connection: ${c.trap}`;
+        break;
+      }
+      if (!c.allowed && details === INVALID_CONFIG_DETAILS) invalid++;
+      else if (c.allowed || /^rbac_access_denied_matched_policy\[/.test(details)) normal++;
+      else violations.push(`unexpected connection outcome: ${c.closeDetails} ${details}`);
+      continue;
+    }
     const res = host.request(streamForRequest(r));
     if (res.trap) {
       trap = `request: ${res.trap}`;

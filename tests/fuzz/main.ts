@@ -100,7 +100,7 @@ function reportRepros(c: Campaign): string[] {
 function summary(s: Stats) {
   return {
     cases: s.cases, mismatches: s.mismatches, traps: s.traps, scenarios: s.scenarios, linear_scenarios: s.linear_scenarios, generator_rejects: s.generator_rejects,
-    xff_cases: s.xff_cases, allow: s.allow, deny: s.deny, rule_decided: s.rule_decided, shadow_cases: s.shadow_cases, audit_cases: s.audit_cases,
+    xff_cases: s.xff_cases, tcp_cases: s.tcp_cases, allow: s.allow, deny: s.deny, rule_decided: s.rule_decided, shadow_cases: s.shadow_cases, audit_cases: s.audit_cases,
     signatures: s.signatures,
   };
 }

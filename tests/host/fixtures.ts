@@ -97,7 +97,12 @@ type Callback =
   | "proxy_on_log"
   | "proxy_on_done"
   | "proxy_on_delete"
-  | "proxy_on_tick";
+  | "proxy_on_tick"
+  | "proxy_on_new_connection"
+  | "proxy_on_downstream_data"
+  | "proxy_on_upstream_data"
+  | "proxy_on_downstream_connection_close"
+  | "proxy_on_upstream_connection_close";
 
 const CALLBACK_ARITY: Record<Callback, { params: number; result: boolean; ret: number }> = {
   proxy_on_context_create: { params: 2, result: false, ret: 0 },
@@ -111,6 +116,11 @@ const CALLBACK_ARITY: Record<Callback, { params: number; result: boolean; ret: n
   proxy_on_done: { params: 1, result: true, ret: 1 },
   proxy_on_delete: { params: 1, result: false, ret: 0 },
   proxy_on_tick: { params: 1, result: false, ret: 0 },
+  proxy_on_new_connection: { params: 1, result: true, ret: 0 },
+  proxy_on_downstream_data: { params: 3, result: true, ret: 0 },
+  proxy_on_upstream_data: { params: 3, result: true, ret: 0 },
+  proxy_on_downstream_connection_close: { params: 2, result: false, ret: 0 },
+  proxy_on_upstream_connection_close: { params: 2, result: false, ret: 0 },
 };
 
 export interface ProbeOptions {

@@ -45,10 +45,30 @@ function validVectors(): Vector[] {
           selector: p.selector,
         })),
         rule_ids: ruleIds,
+        // Format 1.1: the rules a TCP filter chain leaves out (ALLOW rules with HTTP-only fields).
+        tcp_dropped: tcpDropped(mesh, ruleIds),
       },
     });
   }
   return out;
+}
+
+function tcpDropped(mesh: ReturnType<typeof compilePolicies>["mesh"], ruleIds: string[]): string[] {
+  const dropped = new Set(mesh.policies.flatMap((p) => p.rules.filter((r) => r.tcpRoot === null).map((r) => r.id)));
+  return ruleIds.filter((id) => dropped.has(id));
+}
+
+/** A format 1.0 blob: the 1.1 blob without its TCP_RULES section (decoders still accept 1.0). */
+function withoutTcp(blob: Uint8Array): Uint8Array {
+  const s = sections(blob);
+  const tcp = s.get(SectionTag.TcpRules)!;
+  const b = blob.slice(0, tcp.offset - 8);
+  const v = new DataView(b.buffer);
+  v.setUint16(6, 0, true);
+  v.setUint32(8, b.length, true);
+  v.setUint32(20, 7, true);
+  v.setUint32(12, crc32(b.subarray(16)), true);
+  return b;
 }
 
 /** Byte offsets of each section's payload, for surgery on valid blobs. */
@@ -76,6 +96,7 @@ function mutate(base: Uint8Array, edit: (b: Uint8Array, v: DataView) => void, fi
 function hostileVectors(seed: Uint8Array): Vector[] {
   const s = sections(seed);
   const rules = s.get(SectionTag.Rules)!;
+  const tcp = s.get(SectionTag.TcpRules)!;
   const nodes = s.get(SectionTag.Nodes)!;
   const err = (error: string) => ({ ok: false, error });
   return [
@@ -83,7 +104,7 @@ function hostileVectors(seed: Uint8Array): Vector[] {
     { name: "bad-truncated", blob: seed.slice(0, seed.length - 8), expect: err("length") },
     { name: "bad-magic", blob: mutate(seed, (b) => (b[0] = 0x58)), expect: err("magic") },
     { name: "bad-major", blob: mutate(seed, (_, v) => v.setUint16(4, 2, true)), expect: err("version") },
-    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 1, true)), expect: err("version") },
+    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 2, true)), expect: err("version") },
     { name: "bad-length", blob: mutate(seed, (_, v) => v.setUint32(8, seed.length + 4, true)), expect: err("length") },
     { name: "bad-checksum", blob: mutate(seed, (b) => (b[b.length - 1] ^= 0x01), false), expect: err("checksum") },
     { name: "bad-flags", blob: mutate(seed, (_, v) => v.setUint32(16, 1, true)), expect: err("flags") },
@@ -117,6 +138,24 @@ function hostileVectors(seed: Uint8Array): Vector[] {
       expect: err("structure"),
     },
     {
+      // 1.1: a TCP root out of range.
+      name: "bad-tcp-node-index",
+      blob: mutate(seed, (_, v) => v.setUint32(tcp.offset + 4, 0xffff, true)),
+      expect: err("index"),
+    },
+    {
+      // 1.1: a TCP_RULES count other than the rule count.
+      name: "bad-tcp-count",
+      blob: mutate(seed, (_, v) => v.setUint32(tcp.offset, v.getUint32(tcp.offset, true) + 1, true)),
+      expect: err("section"),
+    },
+    {
+      // 1.1 with 7 sections: TCP_RULES missing.
+      name: "bad-tcp-missing",
+      blob: mutate(withoutTcp(seed), (_, v) => v.setUint16(6, 1, true)),
+      expect: err("section"),
+    },
+    {
       name: "bad-section-tag",
       blob: mutate(seed, (_, v) => v.setUint32(24, 9, true)),
       expect: err("section"),
@@ -127,5 +166,8 @@ function hostileVectors(seed: Uint8Array): Vector[] {
 export function buildVectors(): Vector[] {
   const valid = validVectors();
   const seed = valid.find((v) => v.name === "seed")!;
-  return [...valid, ...hostileVectors(seed.blob)];
+  // A format 1.0 blob still decodes (HTTP only); its expectations are the seed's without TCP.
+  const compat = withoutTcp(seed.blob);
+  const compatExpect = { ...seed.expect, length: compat.length, tcp_dropped: null };
+  return [...valid, { name: "compat-1-0", blob: compat, expect: compatExpect }, ...hostileVectors(seed.blob)];
 }

@@ -2,9 +2,9 @@
 // way an operator would: status, response details, and the filter state the filter wrote.
 import { readFileSync } from "node:fs";
 import { EnvoyHost } from "../host/index.ts";
-import type { StreamResult } from "../host/types.ts";
+import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
-import { nodeForWorkload, streamForRequest } from "./request-stream.ts";
+import { connectionForRequest, nodeForWorkload, streamForRequest } from "./request-stream.ts";
 
 export const DEFAULT_WASM = new URL("../../build/meshauthz.wasm", import.meta.url);
 
@@ -62,13 +62,35 @@ export function decisionFromStream(result: StreamResult, configError: string | n
   return d;
 }
 
+const TERMINATION = /^rbac_access_denied_matched_policy\[(.*)\]$/;
+
+/** A connection's decision (the network filter, docs/tcp.md): closed by the plugin is a denial, its
+ *  policy id in filter state meshauthz.termination_details (Envoy's network RBAC puts the same
+ *  string in the connection termination details). No HTTP status exists: status is 0. */
+export function decisionFromConnection(result: ConnectionResult, configError: string | null): Decision {
+  const fs = result.filterState;
+  const shadow: Decision["shadow"] = {};
+  for (const kind of ["allow", "deny"] as const) {
+    const r = fs[`meshauthz.shadow_${kind}`];
+    if (r === "allowed" || r === "denied") shadow[kind] = { result: r, policy: fs[`meshauthz.shadow_${kind}_policy`] ?? null };
+  }
+  const denied = !result.allowed;
+  let policy: string | null = fs["meshauthz.policy"] ?? null;
+  const m = TERMINATION.exec(fs["meshauthz.termination_details"] ?? "");
+  if (denied && m) policy = m[1];
+  const d: Decision = { decision: denied ? "DENY" : "ALLOW", status: 0, policy, shadow, audit: fs["meshauthz.audit"] === "true" };
+  if (configError) d.config_error = configError;
+  return d;
+}
+
 export interface FilterUnderTest {
   decide(request: CaseRequest): Decision;
   host: EnvoyHost;
 }
 
-/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob. */
-export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload): Promise<FilterUnderTest> {
+/** One sidecar (workload) running the filter with the given pluginConfig text or raw blob; with
+ *  `network` (a pluginConfig with mode "network"), as a network filter deciding connections. */
+export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload, network = false): Promise<FilterUnderTest> {
   const host = await EnvoyHost.create({
     wasm,
     configuration,
@@ -80,6 +102,11 @@ export async function startFilter(wasm: Uint8Array, configuration: string | Uint
   return {
     host,
     decide(request: CaseRequest): Decision {
+      if (network) {
+        const conn = host.connect(connectionForRequest(request));
+        const invalid = !host.configAccepted || conn.filterState["meshauthz.termination_details"] === INVALID_CONFIG_DETAILS;
+        return decisionFromConnection(conn, invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null);
+      }
       const result = host.request(streamForRequest(request));
       const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
       const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;

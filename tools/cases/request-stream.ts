@@ -1,5 +1,5 @@
 // A case-file request and workload -> what Envoy's inbound listener would hand the filter.
-import type { NodeInfo, StreamSpec } from "../host/types.ts";
+import type { ConnectionSpec, NodeInfo, StreamSpec } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 
 const DEFAULT_PEER_PORT = 51234;
@@ -54,5 +54,23 @@ export function streamForRequest(request: CaseRequest): StreamSpec {
     protocol: grpc ? "HTTP/2" : "HTTP/1.1",
     xffNumTrustedHops: 0,
     endOfStream: true,
+  };
+}
+
+/** A TCP case: one connection (the peer, the pod's address, the TLS handshake's identity and SNI)
+ *  whose client sends one read; what the network filter decides on. */
+export function connectionForRequest(request: CaseRequest): ConnectionSpec {
+  // Without PROXY protocol a connection's remote address is its peer (remote_ip = source_ip).
+  const sourceIp = request.source_ip ?? request.remote_ip ?? DEFAULT_SOURCE_IP;
+  const destinationIp = request.destination_ip ?? DEFAULT_DESTINATION_IP;
+  const destinationPort = request.destination_port ?? DEFAULT_DESTINATION_PORT;
+  const hasTls = (request.source_principal ?? null) !== null || (request.sni ?? null) !== null;
+  return {
+    downstreamRemote: hostPort(sourceIp, DEFAULT_PEER_PORT),
+    downstreamLocal: hostPort(destinationIp, destinationPort),
+    tls: hasTls
+      ? { uriSans: request.source_principal ? [request.source_principal] : [], sni: request.sni ?? "", peerCertificate: Boolean(request.source_principal) }
+      : null,
+    downstreamData: ["ping"],
   };
 }

@@ -4,7 +4,7 @@ import type { CaseFile, DecisionCase, ValidationCase } from "../model/case-file.
 import type { AuthorizationPolicy } from "../model/policy.ts";
 import { formatDiagnostic } from "../model/diagnostic.ts";
 import { compilePolicyObjects, hasErrors } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { resolve } from "node:path";
 import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
@@ -58,9 +58,6 @@ function decidedBy(d: Decision): string {
 }
 
 function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | null {
-  if (c.request.protocol === "TCP") {
-    return "TCP connections are enforced by Envoy network filters; meshauthz is an HTTP filter and does not evaluate TCP yet";
-  }
   if (policies.some((p) => p.spec?.action === "CUSTOM")) {
     return "CUSTOM (ext_authz) policies are not evaluated by meshauthz yet";
   }
@@ -83,7 +80,9 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
   }
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob), c.workload);
+  // A TCP case goes through the filter as a network filter (a NETWORK WasmPlugin's config).
+  const mode = modeForRequest(c.request);
+  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network");
   const d = filter.decide(c.request);
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];

@@ -40,6 +40,7 @@ Usage:
       http(s):// by the module's sha256, file:// not at all. With --oci-layout, also write the
       filter as an OCI image layout (default variant compat; tag from --tag or the url) to push
       unchanged (skopeo copy --preserve-digests) to the registry named by --url.
+      --network --tcp-ports P,...: also a NETWORK WasmPlugin enforcing TCP connections on those ports.
 
 Mesh options (meshConfig):
   --root-namespace NS        default istio-system
@@ -97,6 +98,8 @@ export async function main(argv: string[]): Promise<number> {
       "policy-counters": { type: "string" },
       "decision-log": { type: "string" },
       "deny-header": { type: "boolean" },
+      network: { type: "boolean" },
+      "tcp-ports": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -36,6 +36,8 @@ export interface CliValues {
   "policy-counters"?: string;
   "decision-log"?: string;
   "deny-header"?: boolean;
+  network?: boolean;
+  "tcp-ports"?: string;
 }
 
 /** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */

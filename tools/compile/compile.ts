@@ -6,7 +6,7 @@ import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { isDryRun } from "./dry-run.ts";
 import { type CompiledMesh, type CompiledPolicy, type PolicyAction, policyRuleId } from "./ir.ts";
 import { TrustDomainBundle } from "./matchers/trust-domain-bundle.ts";
-import { compileRule, RuleCompileError } from "./rule.ts";
+import { compileRule, compileTcpRule, RuleCompileError } from "./rule.ts";
 
 export const GENERATOR = "meshauthz 0.1.0";
 
@@ -62,7 +62,13 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
     (spec.rules ?? []).forEach((rule, index) => {
       const path = `spec.rules[${index}]`;
       try {
-        compiled.rules.push({ index, id: policyRuleId(namespace, name, index), root: compileRule(rule ?? {}, { policyNamespace: namespace, trustDomains }, path) });
+        const ctx = { policyNamespace: namespace, trustDomains };
+        compiled.rules.push({
+          index,
+          id: policyRuleId(namespace, name, index),
+          root: compileRule(rule ?? {}, ctx, path),
+          tcpRoot: compileTcpRule(rule ?? {}, ctx, path, action),
+        });
       } catch (e) {
         failed = true;
         const p = e instanceof RuleCompileError ? e.path : path;

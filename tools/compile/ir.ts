@@ -69,6 +69,9 @@ export interface CompiledRule {
   /** Envoy RBAC policy name: ns[<ns>]-policy[<name>]-rule[<i>]. */
   id: string;
   root: MatchNode;
+  /** The rule on a TCP filter chain (HTTP-only fields left out, docs/tcp.md); null: dropped (an
+   *  ALLOW rule with an HTTP-only field never matches a connection). */
+  tcpRoot: MatchNode | null;
 }
 
 export interface CompiledPolicy {

@@ -2,7 +2,7 @@
 // AND(OR over from[].source, OR over to[].operation, every when condition), each field an OR of
 // its values and each not-field NOT(OR(values)), as Istio's model.New/Generate builds them.
 import type { Condition, Operation, Rule, Source } from "../model/policy.ts";
-import { Attribute, type MatchNode } from "./ir.ts";
+import { Attribute, type MatchNode, type PolicyAction } from "./ir.ts";
 import { cidrMatcher } from "./matchers/ip.ts";
 import {
   namespaceMatcher,
@@ -33,7 +33,13 @@ export class RuleCompileError extends Error {
 export interface RuleContext {
   policyNamespace: string;
   trustDomains: TrustDomainBundle;
+  /** Set for the TCP projection (a network filter chain): Istio's model.Generate(forTCP=true). */
+  tcp?: { action: PolicyAction };
 }
+
+/** The rule uses an HTTP-only field and the action is ALLOW: on a TCP chain Istio skips the whole
+ *  rule (builder.go "skipped rule ... on TCP filter chain"). */
+class DroppedOnTcp extends Error {}
 
 type ValueMatcher = (value: string) => MatchNode;
 
@@ -43,6 +49,16 @@ function field(values: string[] | undefined, notValues: string[] | undefined, m:
   if (values && values.length > 0) terms.push(anyOf(values.map(m)));
   if (notValues && notValues.length > 0) terms.push(not(anyOf(notValues.map(m))));
   return terms;
+}
+
+/** An HTTP-only field (generator.go: `"<key>" is HTTP only` when forTCP). On a TCP chain an ALLOW
+ *  rule using it is dropped; for DENY, AUDIT and CUSTOM the field is left out (model.go checkError),
+ *  values and notValues alike, so the rule matches more widely. */
+function httpField(ctx: RuleContext, values: string[] | undefined, notValues: string[] | undefined, m: ValueMatcher): MatchNode[] {
+  const used = (values?.length ?? 0) > 0 || (notValues?.length ?? 0) > 0;
+  if (!ctx.tcp || !used) return field(values, notValues, m);
+  if (ctx.tcp.action === "ALLOW") throw new DroppedOnTcp();
+  return [];
 }
 
 function identityMatchers(ctx: RuleContext) {
@@ -57,7 +73,7 @@ function sourceTerms(s: Source, ctx: RuleContext): MatchNode[] {
   const id = identityMatchers(ctx);
   return [
     ...field(id.principals(s.principals), id.principals(s.notPrincipals), principalMatcher),
-    ...field(s.requestPrincipals, s.notRequestPrincipals, requestPrincipalMatcher),
+    ...httpField(ctx, s.requestPrincipals, s.notRequestPrincipals, requestPrincipalMatcher),
     ...field(s.namespaces, s.notNamespaces, namespaceMatcher),
     ...field(s.serviceAccounts, s.notServiceAccounts, id.serviceAccount),
     ...field(id.trustDomains(s.trustDomains), id.trustDomains(s.notTrustDomains), trustDomainMatcher),
@@ -66,12 +82,12 @@ function sourceTerms(s: Source, ctx: RuleContext): MatchNode[] {
   ];
 }
 
-function operationTerms(o: Operation): MatchNode[] {
+function operationTerms(o: Operation, ctx: RuleContext): MatchNode[] {
   return [
-    ...field(o.hosts, o.notHosts, hostMatcher),
+    ...httpField(ctx, o.hosts, o.notHosts, hostMatcher),
     ...field(o.ports, o.notPorts, portMatcher),
-    ...field(o.methods, o.notMethods, methodMatcher),
-    ...field(o.paths, o.notPaths, pathMatcher),
+    ...httpField(ctx, o.methods, o.notMethods, methodMatcher),
+    ...httpField(ctx, o.paths, o.notPaths, pathMatcher),
   ];
 }
 
@@ -89,7 +105,14 @@ export function bracketPath(key: string, prefix: string): string[] | null {
   return out.length > 0 ? out : null;
 }
 
-function conditionMatcher(c: Condition, ctx: RuleContext, path: string): { matcher: ValueMatcher; expand?: (vs: string[] | undefined) => string[] | undefined } {
+interface ConditionMatcher {
+  matcher: ValueMatcher;
+  expand?: (vs: string[] | undefined) => string[] | undefined;
+  /** request.headers[..], request.auth.*: HTTP only (model.go New, generator.go forTCP). */
+  httpOnly?: boolean;
+}
+
+function conditionMatcher(c: Condition, ctx: RuleContext, path: string): ConditionMatcher {
   const id = identityMatchers(ctx);
   const key = c.key;
   switch (key) {
@@ -110,23 +133,23 @@ function conditionMatcher(c: Condition, ctx: RuleContext, path: string): { match
     case "source.trustDomain":
       return { matcher: trustDomainMatcher, expand: id.trustDomains };
     case "request.auth.principal":
-      return { matcher: requestPrincipalMatcher };
+      return { matcher: requestPrincipalMatcher, httpOnly: true };
     case "request.auth.audiences":
-      return { matcher: audienceMatcher };
+      return { matcher: audienceMatcher, httpOnly: true };
     case "request.auth.presenter":
-      return { matcher: presenterMatcher };
+      return { matcher: presenterMatcher, httpOnly: true };
     case "connection.sni":
       return { matcher: sniMatcher };
   }
   if (key.startsWith("request.experimental.inline.headers[")) {
     const p = bracketPath(key, "request.experimental.inline.headers");
-    if (p && p.length === 1) return { matcher: (v) => inlineHeaderMatcher(p[0], v) };
+    if (p && p.length === 1) return { matcher: (v) => inlineHeaderMatcher(p[0], v), httpOnly: true };
   } else if (key.startsWith("request.headers[")) {
     const p = bracketPath(key, "request.headers");
-    if (p && p.length === 1) return { matcher: (v) => headerMatcher(p[0], v) };
+    if (p && p.length === 1) return { matcher: (v) => headerMatcher(p[0], v), httpOnly: true };
   } else if (key.startsWith("request.auth.claims[")) {
     const p = bracketPath(key, "request.auth.claims");
-    if (p) return { matcher: (v) => claimMatcher(p, v) };
+    if (p) return { matcher: (v) => claimMatcher(p, v), httpOnly: true };
   } else if (key.startsWith("experimental.envoy.filters.")) {
     const open = key.indexOf("[");
     const p = open > 0 ? bracketPath(key, key.slice(0, open)) : null;
@@ -141,13 +164,24 @@ export function compileRule(rule: Rule, ctx: RuleContext, path: string): MatchNo
     terms.push(anyOf(rule.from.map((f) => allOf(sourceTerms(f.source ?? {}, ctx)))));
   }
   if (rule.to && rule.to.length > 0) {
-    terms.push(anyOf(rule.to.map((t) => allOf(operationTerms(t.operation ?? {})))));
+    terms.push(anyOf(rule.to.map((t) => allOf(operationTerms(t.operation ?? {}, ctx)))));
   }
   (rule.when ?? []).forEach((c, i) => {
-    const { matcher, expand } = conditionMatcher(c, ctx, `${path}.when[${i}]`);
+    const { matcher, expand, httpOnly } = conditionMatcher(c, ctx, `${path}.when[${i}]`);
     const values = expand ? expand(c.values) : c.values;
     const notValues = expand ? expand(c.notValues) : c.notValues;
-    terms.push(...field(values, notValues, matcher));
+    terms.push(...(httpOnly ? httpField(ctx, values, notValues, matcher) : field(values, notValues, matcher)));
   });
   return allOf(terms);
+}
+
+/** The rule as Istio builds it for a TCP filter chain (builder.go BuildTCP, model.go
+ *  Generate(forTCP=true)): null when the rule is dropped (ALLOW with an HTTP-only field). */
+export function compileTcpRule(rule: Rule, ctx: RuleContext, path: string, action: PolicyAction): MatchNode | null {
+  try {
+    return compileRule(rule, { ...ctx, tcp: { action } }, path);
+  } catch (e) {
+    if (e instanceof DroppedOnTcp) return null;
+    throw e;
+  }
 }

@@ -6,7 +6,7 @@ import type { DecisionCase, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { isDryRun } from "../compile/dry-run.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { type FilterMode, modeForRequest, pluginConfigJson, withMode } from "../pipeline/plugin-config.ts";
 import type { LoadedPolicy } from "../parse/index.ts";
 import { resolve } from "node:path";
 
@@ -87,11 +87,12 @@ export async function measureCoverage(
     return { key, config: c };
   };
   const filters = new Map<string, Promise<FilterUnderTest>>();
-  const filter = (key: string, cfg: string, w: Workload) => {
-    let f = filters.get(key);
+  // A TCP case is measured through the network filter (its own sidecar per key).
+  const filter = (key: string, cfg: string, w: Workload, mode: FilterMode) => {
+    let f = filters.get(`${key} ${mode}`);
     if (!f) {
-      f = startFilter(wasm, cfg, w);
-      filters.set(key, f);
+      f = startFilter(wasm, withMode(cfg, mode), w, mode === "network");
+      filters.set(`${key} ${mode}`, f);
     }
     return f;
   };
@@ -138,7 +139,7 @@ export async function measureCoverage(
     report.cases++;
     const wk = workloadKey(c.workload);
     const all = setConfig(set);
-    const d = (await filter(`all ${all.key} ${wk}`, all.config, c.workload)).decide(c.request);
+    const d = (await filter(`all ${all.key} ${wk}`, all.config, c.workload, modeForRequest(c.request))).decide(c.request);
     for (const l of set) {
       const pi = identity(l);
       const r = firstRule.get(pi);
@@ -147,11 +148,11 @@ export async function measureCoverage(
       const ruleList = p.spec?.rules ?? [];
       if (ruleList.length === 0) continue;
       // Does the policy apply to this workload at all? (an empty rule matches every request)
-      const applies = await filter(`apply ${pi} ${wk}`, probe(`apply ${pi}`, p, {}), c.workload);
+      const applies = await filter(`apply ${pi} ${wk}`, probe(`apply ${pi}`, p, {}), c.workload, modeForRequest(c.request));
       if (applies.decide(c.request).policy === null || p.spec?.targetRef || p.spec?.targetRefs?.length) continue;
       for (const [i, rule] of ruleList.entries()) {
         const cov = rules[r + i];
-        const f = await filter(`rule ${pi}.${i} ${wk}`, probe(`rule ${pi}.${i}`, p, rule), c.workload);
+        const f = await filter(`rule ${pi}.${i} ${wk}`, probe(`rule ${pi}.${i}`, p, rule), c.workload, modeForRequest(c.request));
         if (f.decide(c.request).decision !== "ALLOW") continue;
         cov.matched++;
         if (decides(d, cov)) cov.decided++;

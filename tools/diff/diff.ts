@@ -3,7 +3,7 @@
 import { type Decision, type FilterUnderTest, startFilter } from "../cases/filter-decision.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { type FilterMode, modeForRequest, pluginConfigJson, withMode } from "../pipeline/plugin-config.ts";
 import type { LoggedRequest } from "../requests/access-log.ts";
 import { applyAssumption, type Assumption, assumptions, describeAssumption, readsUnknown, rulesNear } from "./witnesses.ts";
 
@@ -71,15 +71,16 @@ function requestText(r: CaseRequest): string {
   return `${r.method ?? "GET"} ${r.path ?? "/"}${r.host ? ` (${r.host})` : ""}${who}`;
 }
 
-/** One sidecar per workload and policy set, started once and reused for every request. */
+/** One sidecar per workload, policy set and mode (a TCP request goes to the network filter),
+ *  started once and reused for every request. */
 class Sidecars {
   private readonly cache = new Map<string, Promise<FilterUnderTest>>();
   constructor(private readonly wasm: Uint8Array, private readonly config: string) {}
-  get(w: Workload): Promise<FilterUnderTest> {
-    const key = JSON.stringify([w.namespace, Object.entries(w.labels ?? {}).sort()]);
+  get(w: Workload, mode: FilterMode = "http"): Promise<FilterUnderTest> {
+    const key = JSON.stringify([w.namespace, Object.entries(w.labels ?? {}).sort(), mode]);
     let f = this.cache.get(key);
     if (!f) {
-      f = startFilter(this.wasm, this.config, w);
+      f = startFilter(this.wasm, withMode(this.config, mode), w, mode === "network");
       this.cache.set(key, f);
     }
     return f;
@@ -94,8 +95,8 @@ export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
   const report: DiffReport = { requests: input.requests.length, changed: 0, certain: 0, possible: 0, unchanged: 0, unchangedUncertain: 0, skipped: input.skipped ?? [], groups: [] };
 
   for (const r of input.requests) {
-    const fb = await before.get(r.workload);
-    const fa = await after.get(r.workload);
+    const fb = await before.get(r.workload, modeForRequest(r.request));
+    const fa = await after.get(r.workload, modeForRequest(r.request));
     const rules = [...rulesNear(input.before.policies, r.workload.namespace, input.mesh), ...rulesNear(input.after.policies, r.workload.namespace, input.mesh)];
     const reads = readsUnknown(rules, r.unknown);
     const tries: Array<Assumption | null> = reads.size === 0 ? [null] : assumptions(rules, input.mesh, r.unknown, reads);

@@ -167,7 +167,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
   const policies = new ByteWriter();
   const labels = new ByteWriter();
   let labelCount = 0;
-  const rules: Array<{ policy: number; index: number; id: string; root: number }> = [];
+  const rules: Array<{ policy: number; index: number; id: string; root: number; tcpRoot: number }> = [];
 
   policies.u32(mesh.policies.length);
   mesh.policies.forEach((p, policyIndex) => {
@@ -188,7 +188,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     for (const r of p.rules) {
       // The filter derives the id from these three fields; the blob does not store it.
       if (r.id !== `ns[${p.namespace}]-policy[${p.name}]-rule[${r.index}]`) throw new EncodeError(`rule id ${r.id} is not derived from its policy and index`);
-      rules.push({ policy: policyIndex, index: r.index, id: r.id, root: t.node(r.root) });
+      rules.push({ policy: policyIndex, index: r.index, id: r.id, root: t.node(r.root), tcpRoot: r.tcpRoot === null ? NONE : t.node(r.tcpRoot) });
     }
   });
   policies.u32(labelCount).bytes(labels.finish());
@@ -201,6 +201,10 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
   // (docs/blob-format.md 2.4), so the blob does not carry ~45 bytes of it per rule.
   const ruleSection = new ByteWriter().u32(rules.length);
   for (const r of rules) ruleSection.u32(r.policy).u32(r.index).u32(NONE).u32(r.root);
+
+  // 1.1: the TCP projection, one root per rule in RULES order (NONE: dropped on TCP chains).
+  const tcpRules = new ByteWriter().u32(rules.length);
+  for (const r of rules) tcpRules.u32(r.tcpRoot);
 
   const meta = new ByteWriter().u32(t.str(mesh.rootNamespace)).u32(t.str(mesh.generator));
 
@@ -231,6 +235,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     [SectionTag.Nodes, nodes.finish()],
     [SectionTag.Leaves, leaves.finish()],
     [SectionTag.Patterns, patterns.finish()],
+    [SectionTag.TcpRules, tcpRules.finish()],
   ];
 
   const out = new ByteWriter();

@@ -1,7 +1,7 @@
-// Constants of blob format 1.0 (docs/blob-format.md).
+// Constants of blob format 1.1 (docs/blob-format.md).
 export const MAGIC = Uint8Array.from([0x4d, 0x41, 0x5a, 0x42]); // "MAZB"
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+export const FORMAT_MINOR = 1;
 export const HEADER_BYTES = 24;
 export const NONE = 0xffffffff;
 
@@ -13,6 +13,8 @@ export enum SectionTag {
   Nodes = 5,
   Leaves = 6,
   Patterns = 7,
+  /** 1.1: each rule's root on a TCP filter chain. */
+  TcpRules = 8,
 }
 
 export enum NodeOp {

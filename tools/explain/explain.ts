@@ -5,7 +5,7 @@ import { type Decision, startFilter } from "../cases/filter-decision.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings, Rule } from "../model/policy.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { isDryRun } from "../compile/dry-run.ts";
 import { Prober } from "./probes.ts";
 
@@ -31,6 +31,8 @@ export interface PolicyExplanation {
 }
 
 export interface Explanation {
+  /** A TCP connection, decided by the network filter with Istio's TCP translation. */
+  tcp?: boolean;
   decision: Decision;
   policies: PolicyExplanation[];
 }
@@ -60,7 +62,9 @@ export async function explain(
 ): Promise<Explanation> {
   const compiled = compilePolicyObjects(policies, mesh);
   if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob), workload)).decide(request);
+  // A TCP request is explained as the network filter decides it (the TCP projection).
+  const mode = modeForRequest(request);
+  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob, undefined, { mode }), workload, mode === "network")).decide(request);
   const prober = new Prober(wasm, workload, request, mesh);
   const out: PolicyExplanation[] = [];
   for (const p of policies) {
@@ -85,13 +89,23 @@ export async function explain(
       rules,
     });
   }
-  return { decision, policies: out };
+  return mode === "network" ? { tcp: true, decision, policies: out } : { decision, policies: out };
+}
+
+/** The HTTP status, or what happened to a connection (status 0: the network filter). */
+export function statusText(d: { decision: string; status: number }): string {
+  if (d.status !== 0) return String(d.status);
+  return d.decision === "DENY" ? "connection closed" : "connection";
 }
 
 export function describeExplanation(e: Explanation): string {
   const d = e.decision;
-  const lines = [`${d.decision} (${d.status})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
+  const lines = [`${d.decision} (${statusText(d)})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
   if (d.policy === "none") lines.push("  ALLOW policies apply to this workload and none of their rules matched.");
+  if (e.tcp) {
+    lines.push("  A TCP connection: rules as Istio builds them for TCP chains. An ALLOW rule using hosts, methods, paths,");
+    lines.push("  requestPrincipals, request.headers or request.auth.* never matches; DENY and AUDIT rules ignore those fields.");
+  }
   const applying = e.policies.filter((p) => p.applies);
   lines.push("", `Policies that apply to this workload (${applying.length} of ${e.policies.length}):`);
   for (const p of applying) {

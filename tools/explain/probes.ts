@@ -5,7 +5,7 @@ import { startFilter } from "../cases/filter-decision.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
 import type { AuthorizationPolicy, MeshSettings, Rule } from "../model/policy.ts";
 import { compilePolicyObjects } from "../pipeline/policy-set.ts";
-import { pluginConfigJson } from "../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../pipeline/plugin-config.ts";
 
 export type ProbeResult = "match" | "no-match" | "not-applicable";
 
@@ -27,7 +27,8 @@ export class Prober {
     };
     const compiled = compilePolicyObjects([probe], this.mesh);
     if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
-    const d = (await startFilter(this.wasm, pluginConfigJson(compiled.blob), this.workload)).decide(this.request);
+    const mode = modeForRequest(this.request);
+    const d = (await startFilter(this.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), this.workload, mode === "network")).decide(this.request);
     if (d.decision === "ALLOW") return d.policy === null ? "not-applicable" : "match";
     return "no-match";
   }

@@ -10,7 +10,8 @@ import { HOST_CALL_NAMES } from "./host-functions.ts";
 import { StatStore } from "./metrics.ts";
 import { SharedData } from "./shared-data.ts";
 import { HttpStream } from "./stream.ts";
-import { HostLoadError, type LogRecord, type PluginOptions, type StreamResult, type StreamSpec } from "./types.ts";
+import { NetworkConnection } from "./connection.ts";
+import { HostLoadError, type ConnectionResult, type ConnectionSpec, type LogRecord, type PluginOptions, type StreamResult, type StreamSpec } from "./types.ts";
 import { parseModule, type ParsedModule } from "./wasm-binary.ts";
 
 const encoder = new TextEncoder();
@@ -167,6 +168,47 @@ export class EnvoyHost {
         worker: w,
         responseHeaders: o.responseHeaders,
         upstreamRequestHeaders: o.upstreamRequestHeaders,
+      };
+    } finally {
+      this.env.streamLogs = null;
+      this.env.streamReads = null;
+    }
+  }
+
+  /** Serves one downstream connection with the plugin as a network filter (a NETWORK WasmPlugin). */
+  connect(spec: ConnectionSpec): ConnectionResult {
+    const logs: LogRecord[] = [];
+    const base = { bytesToDownstream: 0, callbacks: [], filterState: {}, trap: null, hostCalls: {}, logs, contextId: null };
+    if (!this.configAccepted || this.workers.length === 0) {
+      // No filter config: Envoy's listener has no usable chain for it; the connection is refused.
+      return { ...base, allowed: false, closedBy: "plugin", closeDetails: "filter_config_not_found", bytesToUpstream: 0, worker: -1 };
+    }
+    const w = spec.worker ?? this.nextWorker++ % this.workers.length;
+    const vm = this.workers[w];
+    if (!vm) throw new Error(`no worker ${w} (there are ${this.workers.length})`);
+    const connectionId = spec.connectionId ?? this.nextConnectionId++;
+    const reads: string[] = [];
+    this.env.streamLogs = logs;
+    this.env.streamReads = reads;
+    try {
+      const before = vm.counts.slice();
+      const conn = new NetworkConnection(vm, vm.allocContextId(), this.plugin, spec, connectionId);
+      vm.contexts.set(conn.id, conn);
+      const o = conn.run();
+      return {
+        allowed: o.closedBy === "client" && o.bytesToUpstream > 0,
+        closedBy: o.closedBy,
+        closeDetails: o.closeDetails,
+        bytesToUpstream: o.bytesToUpstream,
+        bytesToDownstream: o.bytesToDownstream,
+        callbacks: o.callbacks,
+        filterState: conn.filterStateStrings(),
+        trap: o.trap,
+        hostCalls: diffCounts(before, vm.counts),
+        reads,
+        logs,
+        contextId: conn.id,
+        worker: w,
       };
     } finally {
       this.env.streamLogs = null;

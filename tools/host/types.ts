@@ -75,6 +75,43 @@ export interface StreamSpec {
   rejectedReply?: { status: number; details: string; body?: string };
 }
 
+/** One downstream TCP connection through the plugin as a network filter (a NETWORK WasmPlugin). */
+export interface ConnectionSpec {
+  /** TCP peer and local address, "ip:port" ("[v6]:port" for IPv6). */
+  downstreamRemote: string;
+  downstreamLocal: string;
+  /** null = plaintext. The peer certificate becomes visible when the handshake is done, after
+   *  proxy_on_new_connection and before the first data. */
+  tls: TlsInfo | null;
+  /** The client's reads, in order (default one read "hello"). */
+  downstreamData?: string[];
+  /** The last read carries end_of_stream (the client half-closes). */
+  halfClose?: boolean;
+  /** What the server writes back once bytes reached it. */
+  upstreamData?: string[];
+  dynamicMetadata?: Record<string, Record<string, unknown>>;
+  worker?: number;
+  connectionId?: number;
+}
+
+export interface ConnectionResult {
+  /** The plugin let the connection through: its bytes reached the upstream and it was not closed. */
+  allowed: boolean;
+  closedBy: "plugin" | "client";
+  /** wasm_downstream_close when the plugin closed it; filter_config_not_found / wasm_fail_stream. */
+  closeDetails: string | null;
+  bytesToUpstream: number;
+  bytesToDownstream: number;
+  callbacks: string[];
+  filterState: Record<string, string>;
+  trap: string | null;
+  hostCalls: Record<string, number>;
+  reads?: string[];
+  logs: LogRecord[];
+  contextId: number | null;
+  worker: number;
+}
+
 export interface LogRecord {
   vm: string;
   level: number;

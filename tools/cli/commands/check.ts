@@ -4,7 +4,8 @@ import * as yaml from "js-yaml";
 import { meshSettings } from "../../cases/case-file.ts";
 import { type Decision, readFilterWasm, startFilter } from "../../cases/filter-decision.ts";
 import type { CaseMeta, CaseRequest, Workload } from "../../model/case-file.ts";
-import { pluginConfigJson } from "../../pipeline/plugin-config.ts";
+import { modeForRequest, pluginConfigJson } from "../../pipeline/plugin-config.ts";
+import { statusText } from "../../explain/explain.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
@@ -34,7 +35,7 @@ export function readRequestFile(path: string): RequestFile {
 }
 
 export function describeDecision(d: Decision): string {
-  const lines = [`${d.decision} (${d.status})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
+  const lines = [`${d.decision} (${statusText(d)})${d.policy ? ` by ${d.policy}` : " (no enforced ALLOW policy applies)"}`];
   if (d.config_error) lines.push(`  the filter rejected its configuration: ${d.config_error}`);
   if (d.audit) lines.push("  audited (an AUDIT rule matched)");
   for (const [kind, s] of Object.entries(d.shadow)) {
@@ -66,7 +67,8 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
     if (!compiled.blob) return 1;
     blob = compiled.blob;
   }
-  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob), req.workload);
+  const mode = modeForRequest(req.request);
+  const filter = await startFilter(readFilterWasm(v.wasm), pluginConfigJson(blob, undefined, { mode }), req.workload, mode === "network");
   const d = filter.decide(req.request);
   process.stdout.write(wantsJson(v) ? `${JSON.stringify(d)}\n` : `${describeDecision(d)}\n`);
   return 0;

@@ -7,6 +7,7 @@ import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
 import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
 import { limitWarnings, PlanError, planDelivery } from "../../package/plan.ts";
 import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
+import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
@@ -54,6 +55,13 @@ export function packageCommand(paths: string[], v: CliValues): number {
   }
   const limit = maxObjectBytes(v);
   for (const w of limitWarnings(limit)) process.stderr.write(`meshauthz: warning: ${w}\n`);
+  if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
+  let tcpPorts: number[] = [];
+  try {
+    if (v["tcp-ports"]) tcpPorts = parseTcpPorts(v["tcp-ports"]);
+  } catch (e) {
+    throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
+  }
   const result = compileSources(paths, meshFromFlags(v), readStdin);
   printDiagnostics(result.diagnostics);
   if (!result.blob) return 1;
@@ -65,6 +73,11 @@ export function packageCommand(paths: string[], v: CliValues): number {
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message);
     throw e;
+  }
+  // --network: a further WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts),
+  // in the root namespace with the whole mesh's blob (its delivery is not split per namespace).
+  if (v.network) {
+    manifest += `---\n${networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts)}`;
   }
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);

@@ -11,7 +11,7 @@ import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../optio
 function describeActual(actual: unknown): string {
   const a = actual as { decision?: string; status?: number; decided_by?: string; valid?: boolean } | null;
   if (!a) return "";
-  if (a.decision) return `${a.decision} (${a.status}) ${a.decided_by === "no-enforced-allow-policy" ? "no enforced ALLOW policy applies" : `by ${a.decided_by}`}`;
+  if (a.decision) return `${a.decision} (${a.status === 0 ? (a.decision === "DENY" ? "connection closed" : "connection") : a.status}) ${a.decided_by === "no-enforced-allow-policy" ? "no enforced ALLOW policy applies" : `by ${a.decided_by}`}`;
   return a.valid ? "valid" : "rejected";
 }
 

@@ -1,0 +1,87 @@
+// A connection's decision written to the host: a denial closes the downstream connection (there is
+// no HTTP status at L4; Envoy's network RBAC closes too, with termination details
+// rbac_access_denied_matched_policy[<id>|none], which a Wasm filter cannot set, so they go to
+// filter state wasm.meshauthz.termination_details). The audit flag, the deciding ALLOW rule and the
+// dry-run results are the same filter state keys as for HTTP (docs/filter-io.md).
+import { setProperty } from "../abi/property";
+import { closeDownstream } from "../abi/connection";
+import { Runtime } from "../decide/plugin";
+import { Decision, Verdict } from "../decide/decision";
+import { lit, litLen, litPtr } from "../bytes/range";
+import { countTcpDecision, countTcpInvalid } from "../report/counters";
+import { PolicyCounters } from "../report/policy-counters";
+import { log } from "../abi/log";
+import { bytesToString } from "../bytes/range";
+
+const POLICY = lit("meshauthz.policy");
+const AUDIT = lit("meshauthz.audit");
+const SHADOW_DENY = lit("meshauthz.shadow_deny");
+const SHADOW_DENY_POLICY = lit("meshauthz.shadow_deny_policy");
+const SHADOW_ALLOW = lit("meshauthz.shadow_allow");
+const SHADOW_ALLOW_POLICY = lit("meshauthz.shadow_allow_policy");
+const TERMINATION = lit("meshauthz.termination_details");
+const ALLOWED = lit("allowed");
+const DENIED = lit("denied");
+const TRUE_ = lit("true");
+const DETAILS_NONE = lit("rbac_access_denied_matched_policy[none]");
+const DETAILS_INVALID = lit("meshauthz_invalid_config");
+const DETAILS_CUSTOM = lit("meshauthz_custom_unsupported");
+
+function put(key: usize, value: usize): void {
+  setProperty(litPtr(key), litLen(key), litPtr(value), litLen(value));
+}
+
+function putId(key: usize, p: Runtime, rule: i32): void {
+  setProperty(litPtr(key), litLen(key), p.idPtr(<u32>rule), p.idLen(<u32>rule));
+}
+
+function close(d: usize, dl: usize): bool {
+  setProperty(litPtr(TERMINATION), litLen(TERMINATION), d, dl);
+  closeDownstream();
+  return false;
+}
+
+/** Applies the decision; returns whether the connection may proceed. */
+export function applyConnectionDecision(p: Runtime, d: Decision): bool {
+  countTcpDecision(d);
+  if (p.policyCounters != 0 && d.rule >= 0) {
+    const c = changetype<PolicyCounters>(p.policyCounters);
+    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
+    else c.denied(<u32>d.rule);
+  }
+  if (p.decisionLog >= 0) logConnection(p, d);
+  if (d.audit) put(AUDIT, TRUE_);
+  if (d.shadowDenyRan) {
+    put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
+    if (d.shadowDenyRule >= 0) putId(SHADOW_DENY_POLICY, p, d.shadowDenyRule);
+  }
+  if (d.shadowAllowRan) {
+    put(SHADOW_ALLOW, d.shadowAllowMatched ? ALLOWED : DENIED);
+    if (d.shadowAllowRule >= 0) putId(SHADOW_ALLOW_POLICY, p, d.shadowAllowRule);
+  }
+  if (d.verdict == Verdict.Allow) {
+    if (d.rule >= 0) putId(POLICY, p, d.rule);
+    return true;
+  }
+  if (d.verdict == Verdict.DenyCustom) {
+    putId(POLICY, p, d.rule);
+    return close(litPtr(DETAILS_CUSTOM), litLen(DETAILS_CUSTOM));
+  }
+  if (d.rule >= 0) return close(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
+  return close(litPtr(DETAILS_NONE), litLen(DETAILS_NONE));
+}
+
+/** pluginConfig "decisionLog": one line per connection (there is no method or path at L4). */
+function logConnection(p: Runtime, d: Decision): void {
+  const allowed = d.verdict == Verdict.Allow;
+  let by: string;
+  if (d.rule >= 0) by = "by " + bytesToString(p.idPtr(<u32>d.rule), p.idLen(<u32>d.rule));
+  else by = allowed ? "(no ALLOW policy applies)" : "(no ALLOW rule matched)";
+  log(<u32>p.decisionLog, "meshauthz: " + (allowed ? "ALLOW" : "DENY") + " connection " + by);
+}
+
+/** A connection under an untrusted configuration is closed. */
+export function denyConnectionInvalid(): void {
+  countTcpInvalid();
+  close(litPtr(DETAILS_INVALID), litLen(DETAILS_INVALID));
+}
