@@ -89,3 +89,11 @@ test("the root namespace's policies are never in a namespace plugin of their own
   assert.deepEqual(p.plugins.map((o) => `${o.role} ${o.namespace}`), ["root istio-system"]);
   assert.deepEqual(schemaIssues(p.plugins[0]!.object), []);
 });
+
+test("--network: the NETWORK WasmPlugin (whole mesh) gets the same size check", () => {
+  const file = tempFile("mesh-3k.yaml", meshPolicies(3000, 1, 150).map((p) => yaml.dump(p)).join("---\n"));
+  const r = meshauthz(["package", file, "--url", PKG_URL, "--network", "--tcp-ports", "5432"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /the NETWORK WasmPlugin \(--network\) carries the whole mesh's 3000 policies and is \d+ bytes as JSON, over the 262144-byte limit/);
+  assert.equal(r.stdout, "");
+});

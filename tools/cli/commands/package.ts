@@ -5,7 +5,8 @@ import { writeFileSync } from "node:fs";
 import { readFilterWasm, WasmMissingError } from "../../cases/filter-decision.ts";
 import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
 import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
-import { limitWarnings, PlanError, planDelivery } from "../../package/plan.ts";
+import * as yaml from "js-yaml";
+import { CLIENT_SIDE_APPLY_LIMIT, limitWarnings, PlanError, planDelivery } from "../../package/plan.ts";
 import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
 import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
@@ -77,7 +78,17 @@ export function packageCommand(paths: string[], v: CliValues): number {
   // --network: a further WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts),
   // in the root namespace with the whole mesh's blob (its delivery is not split per namespace).
   if (v.network) {
-    manifest += `---\n${networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts)}`;
+    const net = networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts);
+    // The same size rule as every other object (tools/package/plan.ts).
+    const bytes = Buffer.byteLength(JSON.stringify(yaml.load(net)));
+    const max = limit ?? CLIENT_SIDE_APPLY_LIMIT;
+    if (bytes > max) {
+      throw new UserError(
+        `the NETWORK WasmPlugin (--network) carries the whole mesh's ${result.policyCount} policies and is ${bytes} bytes as JSON, over the ${max}-byte limit. Nothing was written. ` +
+          `Package the TCP policies separately, or raise the limit with --max-object-bytes and apply with \`kubectl apply --server-side\`.`,
+      );
+    }
+    manifest += `---\n${net}`;
   }
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);
