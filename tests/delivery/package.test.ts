@@ -97,3 +97,13 @@ test("--network: the NETWORK WasmPlugin (whole mesh) gets the same size check", 
   assert.match(r.stderr, /the NETWORK WasmPlugin \(--network\) carries the whole mesh's 3000 policies and is \d+ bytes as JSON, over the 262144-byte limit/);
   assert.equal(r.stdout, "");
 });
+
+test("package --namespace is refused (WasmPlugins go to their policies' namespaces); --policy-namespace places documents without one", () => {
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", PKG_URL, "--namespace", "default"]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /use --policy-namespace NS/);
+  const f = tempFile("no-ns.yaml", "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p}\nspec: {rules: [{}]}\n");
+  const ok = meshauthz(["package", f, "--url", PKG_URL, "--policy-namespace", "team-y"]);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual((yaml.loadAll(ok.stdout) as any[]).map((d) => d.metadata.namespace), ["team-y", "istio-system"]);
+});

@@ -1,6 +1,7 @@
 // The tutorial's scenario, as Istio decides it, through the real filter.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readCaseFile } from "../../tools/cases/case-file.ts";
 import { lastJsonLine, meshauthz, tempFile } from "./cli-runner.ts";
 
 test("seed case file passes through the .wasm", () => {
@@ -47,4 +48,26 @@ cases:
   const report = lastJsonLine(r.stdout);
   assert.equal(report.failed, 1);
   assert.match(report.results[0].reason, /decision DENY, expected ALLOW/);
+});
+
+test("each seed case tests what its id says: its request is frontend's GET /api/v1/data with only the named attribute changed", () => {
+  const file = readCaseFile("deploy/examples/seed/seed-cases.yaml");
+  const byId = new Map(file.cases!.map((c) => [c.id, c.request as Record<string, unknown>]));
+  const base = byId.get("seed-allow-only/frontend-get-data")!;
+  assert.equal(base.source_principal, "spiffe://cluster.local/ns/default/sa/frontend");
+  const changed = (id: string) => {
+    const r = byId.get(id)!;
+    return Object.keys({ ...base, ...r }).filter((k) => JSON.stringify(r[k]) !== JSON.stringify(base[k])).sort();
+  };
+  for (const prefix of ["seed-allow-only", "seed-with-deny-all"]) {
+    assert.deepEqual(changed(`${prefix}/frontend-post-data`), ["method"]);
+    assert.deepEqual(changed(`${prefix}/frontend-get-other`), ["path"]);
+    assert.deepEqual(changed(`${prefix}/other-service-get-data`), ["source_ip", "source_principal"]);
+  }
+  assert.deepEqual(changed("seed-allow-only/frontend-is-not-selected"), ["host", "sni"]);
+  // ... and the allowed request, checked through the .wasm, is allowed: the denials above are the named attribute's.
+  const f = tempFile("seed-base.yaml", `workload: {namespace: default, labels: {app: backend}}\nrequest: ${JSON.stringify(base)}\n`);
+  const r = meshauthz(["check", "--policies", "deploy/examples/seed/manifests/allow-frontend-get-data.yaml", "--request", f, "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(lastJsonLine(r.stdout).decision, "ALLOW");
 });

@@ -232,11 +232,16 @@ describe("trustDomains", () => {
   test("interior wildcard, several wildcards and '/' are rejected", () => {
     const p = "spec.rules[0].from[0].source.trustDomains[0]";
     assertError(rule(src({ trustDomains: ["a*b"] })), p, "wildcard is only allowed at the start or end");
-    assertError(rule(src({ trustDomains: ["*a*"] })), p, "only one wildcard");
-    assertError(rule(src({ trustDomains: ["**"] })), p, "only one wildcard");
-    assertError(rule(src({ trustDomains: ["cluster.local/ns/x"] })), p, "trust domain must not contain '/'");
-    assertError(rule(src({ notTrustDomains: ["a/b"] })), "spec.rules[0].from[0].source.notTrustDomains[0]", "in NotTrustDomains");
-    assertError(rule(when({ key: "source.trustDomain", values: ["a*b"] })), "spec.rules[0].when[0].values[0]", "wildcard is only allowed at the start or end");
+    // Istio's texts (pkg/config/security/security.go CheckWildcardValues / CheckTrustDomainValues).
+    assertError(rule(src({ trustDomains: ["a*b"] })), p, 'wildcard is only allowed at the start or end, found in TrustDomains: "a*b"');
+    assertError(rule(src({ trustDomains: ["*a*"] })), p, 'at most one wildcard is allowed, found in TrustDomains: "*a*"');
+    assertError(rule(src({ trustDomains: ["**"] })), p, "at most one wildcard is allowed");
+    assertError(rule(src({ trustDomains: ["cluster.local/ns/x"] })), p, `trust domain must not contain '/', found in TrustDomains: "cluster.local/ns/x"`);
+    assertError(rule(src({ notTrustDomains: ["a/b"] })), "spec.rules[0].from[0].source.notTrustDomains[0]", "found in NotTrustDomains");
+    assertError(rule(when({ key: "source.trustDomain", values: ["a*b"] })), "spec.rules[0].when[0].values[0]", "wildcard is only allowed at the start or end, found in source.trustDomain");
+  });
+  test("`when` source.trustDomain uses CheckWildcardValues: a '/' is allowed there", () => {
+    assertValid(rule(when({ key: "source.trustDomain", values: ["td/with/slash", "*/x"] })));
   });
 });
 
@@ -310,7 +315,6 @@ describe("when conditions", () => {
   test("accepted keys", () => {
     ok("request.headers[x-token]");
     ok("request.headers[:authority]");
-    ok("request.experimental.inline.headers[x]");
     ok("source.ip", ["10.0.0.1", "10.0.0.0/8"]);
     ok("remote.ip", ["::1"]);
     ok("source.namespace", ["ns*"]);
@@ -337,6 +341,8 @@ describe("when conditions", () => {
     assertError(rule(when({ key: "destination.user", values: ["x"] })), p, "deprecated attribute destination.user: only supported in v1alpha1");
     assertError(rule(when({ key: "source.user", values: ["x"] })), p, "invalid `value` for `key` source.user: unknown attribute: source.user");
     assertError(rule(when({ key: "Source.IP", values: ["1.2.3.4"] })), p, "unknown attribute: Source.IP");
+    // Only proposed (refs/pull/56085), in no Istio release: an unknown attribute everywhere.
+    assertError(rule(when({ key: "request.experimental.inline.headers[x]", values: ["v"] })), p, "unknown attribute: request.experimental.inline.headers[x]");
   });
 
   test("map keys must look like a[b]", () => {
@@ -383,7 +389,7 @@ describe("DENY rules with only HTTP attributes", () => {
   test("not warned when ports or TCP source attributes are present, or for other actions", () => {
     assertValid(deny(op({ ports: ["80"], methods: ["GET"] })));
     assertValid(deny({ ...src({ requestPrincipals: ["a/b"] }), ...op({ notPorts: ["80"] }) }));
-    for (const f of ["principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts", "notServiceAccounts", "trustDomains", "notTrustDomains"]) {
+    for (const f of ["principals", "notPrincipals", "namespaces", "notNamespaces", "serviceAccounts", "notServiceAccounts"]) {
       assertValid(deny(src({ [f]: ["a"], requestPrincipals: ["x/y"] })));
     }
     for (const f of ["ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"]) assertValid(deny(src({ [f]: ["1.2.3.4"] })));
@@ -391,6 +397,13 @@ describe("DENY rules with only HTTP attributes", () => {
     assertValid(deny(when({ key: "request.headers[x]", values: ["y"] })));
     assertValid(ap({ action: "ALLOW", rules: [op({ methods: ["GET"] })] }));
     assertValid(ap({ action: "AUDIT", rules: [op({ methods: ["GET"] })] }));
+  });
+
+  test("trustDomains do not count as TCP attributes (validation.go tcpRulesInFrom, 1.31.0-rc.0 and master)", () => {
+    for (const f of ["trustDomains", "notTrustDomains"]) {
+      const ds = diagnostics(ap({ action: "DENY", rules: [src({ [f]: ["a"], requestPrincipals: ["x/y"] })] }));
+      assert.deepEqual(ds.map((d) => [d.severity, d.path]), [["warning", "spec.rules[0]"]]);
+    }
   });
 
   test("one warning per offending rule", () => {

@@ -86,6 +86,10 @@ export function decisionFromConnection(result: ConnectionResult, configError: st
 export interface FilterUnderTest {
   decide(request: CaseRequest): Decision;
   host: EnvoyHost;
+  /** What the client saw for the last decide() (status, local reply body and details). */
+  lastResult: StreamResult | null;
+  /** The last decide()'s connection, in network mode. */
+  lastConnection: ConnectionResult | null;
 }
 
 /** One sidecar (workload) running the filter with the given pluginConfig text or raw blob; with
@@ -99,18 +103,23 @@ export async function startFilter(wasm: Uint8Array, configuration: string | Uint
     rootId: "meshauthz",
   });
   const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
-  return {
+  const filter: FilterUnderTest = {
     host,
+    lastResult: null,
+    lastConnection: null,
     decide(request: CaseRequest): Decision {
       if (network) {
         const conn = host.connect(connectionForRequest(request));
+        filter.lastConnection = conn;
         const invalid = !host.configAccepted || conn.filterState["meshauthz.termination_details"] === INVALID_CONFIG_DETAILS;
         return decisionFromConnection(conn, invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null);
       }
       const result = host.request(streamForRequest(request));
+      filter.lastResult = result;
       const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
       const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
       return decisionFromStream(result, configError);
     },
   };
+  return filter;
 }

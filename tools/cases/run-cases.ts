@@ -10,6 +10,9 @@ import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
+import type { ConnectionResult, StreamResult } from "../host/types.ts";
+import type { SourceLocation } from "../model/diagnostic.ts";
+import type { IstioVersion } from "../validate/istio-version.ts";
 
 export type CaseStatus = "pass" | "fail" | "skip";
 
@@ -35,6 +38,18 @@ export interface RunOptions {
   policies?: AuthorizationPolicy[];
   /** Folder that `policy_files` are relative to (the case file's). */
   baseDir?: string;
+  /** kubectl -n for policy files without metadata.namespace. */
+  namespace?: string;
+  /** Source positions in the case file (ReadResult.locate), so that errors in inline policies have file:line:col. */
+  locate?: (path: string) => SourceLocation | undefined;
+  istioVersion?: IstioVersion;
+}
+
+/** `locate` for the policy at `prefix` (e.g. `cases[3].policies[0]`) of the case file. */
+function locateUnder(opts: RunOptions, prefix: string): ((path: string) => SourceLocation | undefined) | undefined {
+  const locate = opts.locate;
+  if (!locate) return undefined;
+  return (path: string) => locate(path === "" ? prefix : path.startsWith("[") ? prefix + path : `${prefix}.${path}`);
 }
 
 class PolicyFilesError extends Error {}
@@ -42,7 +57,7 @@ class PolicyFilesError extends Error {}
 function casePolicies(c: DecisionCase, opts: RunOptions): AuthorizationPolicy[] {
   if (c.policies) return c.policies;
   if (c.policy_files) {
-    const loaded = loadPolicies(c.policy_files.map((f) => resolve(opts.baseDir ?? ".", f)));
+    const loaded = loadPolicies(c.policy_files.map((f) => resolve(opts.baseDir ?? ".", f)), { namespace: opts.namespace });
     if (hasErrors(loaded.diagnostics)) {
       throw new PolicyFilesError(loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic).join("; "));
     }
@@ -64,7 +79,7 @@ function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | 
   return null;
 }
 
-async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions): Promise<CaseResult> {
+async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions, index: number): Promise<CaseResult> {
   const expected = { decision: c.expected.decision, decided_by: c.expected.decided_by };
   let policies: AuthorizationPolicy[];
   try {
@@ -75,7 +90,8 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
-  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh));
+  const locates = c.policies ? c.policies.map((_, j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
+  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh), locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
@@ -84,18 +100,50 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   const mode = modeForRequest(c.request);
   const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network");
   const d = filter.decide(c.request);
+  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult, filter.lastConnection) : null;
+  if (response?.unchecked) return { id: c.id, status: "skip", expected, actual: null, reason: response.unchecked };
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];
   if (d.decision !== c.expected.decision) problems.push(`decision ${d.decision}, expected ${c.expected.decision}`);
   if (c.expected.decided_by !== undefined && actual.decided_by !== c.expected.decided_by) {
     problems.push(`decided by ${actual.decided_by}, expected ${c.expected.decided_by}`);
   }
+  if (response?.problem) problems.push(response.problem);
   if (d.config_error) problems.push(`filter rejected its configuration: ${d.config_error}`);
   return { id: c.id, status: problems.length ? "fail" : "pass", expected, actual, reason: problems.join("; ") };
 }
 
-function runValidationCase(c: ValidationCase): CaseResult {
-  const diagnostics = validatePolicy(c.policy);
+/**
+ * `expected.response` as the corpus writes it: "HTTP 403, body 'RBAC: access denied', details <details>", or
+ * for a connection "connection closed (<termination details>)". Any other form cannot be checked: the case
+ * is a skip, never a silent pass.
+ */
+function checkResponse(text: string, result: StreamResult | null, conn: ConnectionResult | null): { problem?: string; unchecked?: string } {
+  const closed = /^connection closed \((\S+)\)$/.exec(text);
+  if (closed && conn) {
+    const details = conn.filterState["meshauthz.termination_details"] ?? "";
+    if (conn.allowed || details !== closed[1]) {
+      return { problem: `connection ${conn.allowed ? "allowed" : `closed (${details})`}; expected ${text}` };
+    }
+    return {};
+  }
+  const m = /^HTTP (\d{3}), body '(.*)', details (\S+)$/.exec(text);
+  if (!m || !result) {
+    return {
+      unchecked: `expected.response ${JSON.stringify(text)} is not a form meshauthz can check for this request ` +
+        `("HTTP <status>, body '<body>', details <details>" or, for TCP, "connection closed (<details>)")`,
+    };
+  }
+  const [, status, body, details] = m;
+  const got = { status: String(result.status), body: result.localReply?.body ?? "", details: result.details };
+  if (got.status !== status || got.body !== body || got.details !== details) {
+    return { problem: `response HTTP ${got.status}, body '${got.body}', details ${got.details}; expected ${text}` };
+  }
+  return {};
+}
+
+function runValidationCase(c: ValidationCase, opts: RunOptions, index: number): CaseResult {
+  const diagnostics = validatePolicy(c.policy, { locate: locateUnder(opts, `validation_cases[${index}].policy`), istioVersion: opts.istioVersion });
   const errors = diagnostics.filter((d) => d.severity === "error");
   const warnings = diagnostics.filter((d) => d.severity === "warning");
   const actual = {
@@ -117,14 +165,14 @@ function runValidationCase(c: ValidationCase): CaseResult {
 
 export async function runCaseFile(file: CaseFile, opts: RunOptions): Promise<TestReport> {
   const results: CaseResult[] = [];
-  for (const c of file.cases ?? []) {
+  for (const [i, c] of (file.cases ?? []).entries()) {
     try {
-      results.push(await runDecisionCase(file, c, opts));
+      results.push(await runDecisionCase(file, c, opts, i));
     } catch (e) {
       results.push({ id: c.id, status: "fail", expected: c.expected, actual: null, reason: `error: ${(e as Error).message}` });
     }
   }
-  for (const c of file.validation_cases ?? []) results.push(runValidationCase(c));
+  for (const [i, c] of (file.validation_cases ?? []).entries()) results.push(runValidationCase(c, opts, i));
   const count = (s: CaseStatus) => results.filter((r) => r.status === s).length;
   return { total: results.length, passed: count("pass"), failed: count("fail"), skipped: count("skip"), results };
 }

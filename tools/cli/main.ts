@@ -6,20 +6,22 @@ import { UsageError, UserError } from "./errors.ts";
 const USAGE = `meshauthz: Istio AuthorizationPolicy, precompiled for an inline Envoy Wasm filter
 
 Usage:
-  meshauthz compile PATH... -o FILE [--plugin-config [observability]] [mesh options]
+  meshauthz compile PATH... -o FILE [--plugin-config [observability]] [--allow-empty] [mesh options]
       Validate policies (files, folders, multi-document YAML, kind: List, - for stdin) as istiod
       would and compile them into the filter's blob (or, with --plugin-config, the WasmPlugin
-      pluginConfig JSON {"policy": "<base64>"}).
+      pluginConfig JSON {"policy": "<base64>"}). Refuses input in which no AuthorizationPolicy
+      applies to sidecars (the blob would allow everything) unless --allow-empty.
   meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json] [mesh options]
       Evaluate one request (a case's workload + request) through the built filter.
-  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v]
-      Run a case file through the built filter; exit 0 iff no case failed. -v prints every decision.
+  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v] [--allow-skip]
+      Run a case file through the built filter; exit 0 iff no case failed and none was skipped
+      (--allow-skip accepts skips). -v prints every decision.
   meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
       Why the request gets its decision: which policies apply to the workload, which rules
       match, and for each rule that does not, which of its fields fail (asked of the filter).
-  meshauthz lint PATH... [--workloads PATH...] [-o json] [mesh options]
-      Validate policies and explain interactions that surprise operators (a DENY that makes an
-      ALLOW unreachable, ...). With --workloads (Deployments, Pods, kubectl get -o yaml): selectors
+  meshauthz lint PATH... [--workloads PATH...] [-o json] [-q] [mesh options]
+      Everything compile rejects, plus interactions that surprise operators (a DENY that makes an
+      ALLOW unreachable, ...); warnings grouped by kind, -q one line per kind. With --workloads (Deployments, Pods, kubectl get -o yaml): selectors
       that match no workload, workloads left open or denied everything, namespaces without workloads.
 
   meshauthz diff --before PATH... --after PATH... --requests FILE... [--workload NS[/k=v,...]]
@@ -32,6 +34,7 @@ Usage:
 
   meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE] [--max-object-bytes N]
                     [--oci-layout DIR [--tag T] [--variant compat|artifact]] [--name N]
+                    [--policy-namespace NS]
       Compile policies into WasmPlugins in apply order: one per namespace with policies (its
       own and the root namespace's), then one in the root namespace for every other sidecar
       (docs/delivery.md). Each object stays under 262144 bytes as JSON unless --max-object-bytes
@@ -46,6 +49,13 @@ Mesh options (meshConfig):
   --root-namespace NS        default istio-system
   --trust-domain TD          default cluster.local
   --trust-domain-alias TD    repeatable
+
+Policy options:
+  -n, --namespace NS         namespace of documents without metadata.namespace (kubectl -n); a
+                             document in another namespace is an error (package: --policy-namespace)
+  --istio-version X.Y        the Istio release whose validation to follow (1.26 to 1.31, default 1.31;
+                             docs/istio-versions.md)
+  -q, --quiet                one line per warning kind
 
 Observability (pluginConfig; off by default, docs/filter-io.md):
   --policy-counters off|policy|rule   meshauthz.policy.<ns>.<name>[.rule.<i>].allowed|denied
@@ -80,7 +90,12 @@ export async function main(argv: string[]): Promise<number> {
       verbose: { type: "boolean", short: "v" },
       url: { type: "string" },
       name: { type: "string" },
-      namespace: { type: "string" },
+      namespace: { type: "string", short: "n" },
+      "policy-namespace": { type: "string" },
+      "allow-skip": { type: "boolean" },
+      "allow-empty": { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      "istio-version": { type: "string" },
       selector: { type: "string", multiple: true },
       tag: { type: "string" },
       "oci-layout": { type: "string" },

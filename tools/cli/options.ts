@@ -1,8 +1,10 @@
 // Options shared by several commands.
 import { readFileSync } from "node:fs";
 import { DEFAULT_MESH, type MeshSettings } from "../model/policy.ts";
-import { type Diagnostic, formatDiagnostic } from "../model/diagnostic.ts";
+import type { Diagnostic } from "../model/diagnostic.ts";
+import { printDiagnosticsGrouped } from "./report.ts";
 import { UsageError } from "./errors.ts";
+import { DEFAULT_ISTIO_VERSION, type IstioVersion, parseIstioVersion } from "../validate/istio-version.ts";
 import { COUNTER_MODES, LOG_LEVELS, type Observability } from "../pipeline/plugin-config.ts";
 
 export interface CliValues {
@@ -23,6 +25,11 @@ export interface CliValues {
   tag?: string;
   "oci-layout"?: string;
   "max-object-bytes"?: string;
+  "allow-skip"?: boolean;
+  "allow-empty"?: boolean;
+  quiet?: boolean;
+  "istio-version"?: string;
+  "policy-namespace"?: string;
   sha256?: string;
   variant?: string;
   before?: string[];
@@ -38,6 +45,14 @@ export interface CliValues {
   "deny-header"?: boolean;
   network?: boolean;
   "tcp-ports"?: string;
+}
+
+/** --istio-version X.Y (default: the newest supported release). */
+export function istioVersionFromFlags(v: CliValues): IstioVersion {
+  if (v["istio-version"] === undefined) return DEFAULT_ISTIO_VERSION;
+  const r = parseIstioVersion(v["istio-version"]);
+  if (typeof r === "string") throw new UsageError(r);
+  return r;
 }
 
 /** --policy-counters, --decision-log, --deny-header -> the filter's observability options. */
@@ -75,6 +90,7 @@ export function readStdin(): string {
   return readFileSync(0, "utf8");
 }
 
-export function printDiagnostics(diagnostics: Diagnostic[]): void {
-  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+/** Errors in full, warnings grouped by kind (tools/cli/report.ts); `quiet`: one line per warning kind. */
+export function printDiagnostics(diagnostics: Diagnostic[], quiet = false): void {
+  printDiagnosticsGrouped(diagnostics, quiet);
 }

@@ -29,23 +29,26 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
   const diagnostics: Diagnostic[] = [];
   const trustDomains = new TrustDomainBundle(mesh.trustDomain, mesh.trustDomainAliases);
   const policies: CompiledPolicy[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Diagnostic["location"] | null>();
   for (const { policy, locate } of inputs) {
     const namespace = policy.metadata.namespace ?? "default";
     const name = policy.metadata.name;
     const who = `${namespace}/${name}`;
     if (seen.has(who)) {
+      const first = seen.get(who);
+      const firstAt = first ? ` (first defined at ${first.file}:${first.line}:${first.column})` : "";
       diagnostics.push({
         severity: "error",
         stage: "compile",
-        message: `duplicate AuthorizationPolicy ${who}: names are unique per namespace`,
+        code: "duplicate-name",
+        message: `duplicate AuthorizationPolicy ${who}${firstAt}: names are unique per namespace, kubectl apply would replace one with the other`,
         path: "metadata.name",
         policy: who,
         location: locate?.("metadata.name"),
       });
       continue;
     }
-    seen.add(who);
+    seen.set(who, locate?.("metadata.name") ?? null);
     if (!appliesToSidecars(policy)) continue;
     const spec = policy.spec ?? {};
     const action: PolicyAction = spec.action ?? "ALLOW";

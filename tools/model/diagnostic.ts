@@ -20,6 +20,8 @@ export interface Diagnostic {
   /** `<namespace>/<name>` of the policy, when known. */
   policy?: string;
   location?: SourceLocation;
+  /** Kind of finding, for grouping and machine-readable output (e.g. "custom-not-enforced"). */
+  code?: string;
 }
 
 /** `file:line:col: error: policy ns/name: spec.rules[0]...: message` */

@@ -28,7 +28,7 @@ export interface LoadedPolicy {
   documentIndex: number;
   /** 0-based index inside a `kind: List` document's `items`, when the policy came from one. */
   itemIndex?: number;
-  /** True when `metadata.namespace` was absent and set to "default" (kubectl's behaviour without -n). */
+  /** True when `metadata.namespace` was absent and filled in (from --namespace, else "default"). */
   namespaceDefaulted: boolean;
   /** 1-based line/column of the node at `path` (Diagnostic path syntax), or of its nearest existing ancestor. */
   locate(path: string): SourceLocation | undefined;
@@ -51,12 +51,21 @@ export interface LoadOptions {
   maxExpandedNodes?: number;
   /** File size bound in bytes. */
   maxFileBytes?: number;
+  /**
+   * kubectl's `-n NS`: the namespace of documents that have none; a document whose namespace differs is
+   * an error, as in kubectl (cli-runtime resource.SetNamespace with enforceNamespace). Without it, such
+   * documents get "default" and a warning (kubectl would use the kube context's namespace).
+   */
+  namespace?: string;
 }
 
 export interface LoadResult {
   policies: LoadedPolicy[];
   skipped: SkippedDocument[];
   diagnostics: Diagnostic[];
+  /** Inputs read (files and stdin) and the YAML documents in them that were not empty. */
+  files: number;
+  documents: number;
 }
 
 const WALK_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
@@ -180,7 +189,7 @@ function readInput(
 
 /** Loads AuthorizationPolicies from files, directories and stdin ("-"). Never throws. */
 export function loadPolicies(inputs: string[], opts: LoadOptions = {}): LoadResult {
-  const result: LoadResult = { policies: [], skipped: [], diagnostics: [] };
+  const result: LoadResult = { policies: [], skipped: [], diagnostics: [], files: 0, documents: 0 };
   const maxBytes = opts.maxFileBytes ?? MAX_FILE_BYTES;
   for (const file of expandInputs(inputs, result.diagnostics)) {
     const read = readInput(file, opts, maxBytes);
@@ -195,7 +204,7 @@ export function loadPolicies(inputs: string[], opts: LoadOptions = {}): LoadResu
 
 /** Loads the documents of one source text (exported for callers that already hold the text). */
 export function loadPolicyText(text: string, file: string, opts: LoadOptions = {}): LoadResult {
-  const result: LoadResult = { policies: [], skipped: [], diagnostics: [] };
+  const result: LoadResult = { policies: [], skipped: [], diagnostics: [], files: 0, documents: 0 };
   loadText(text, file, result, opts);
   return result;
 }
@@ -203,6 +212,7 @@ export function loadPolicyText(text: string, file: string, opts: LoadOptions = {
 function loadText(rawText: string, file: string, result: LoadResult, opts: LoadOptions): void {
   // A UTF-8 byte order mark is invisible; drop it so columns on line 1 are right.
   const text = rawText.charCodeAt(0) === 0xfeff ? rawText.slice(1) : rawText;
+  result.files++;
   const lines = new LineIndex(text);
   const at = (offset: number | undefined): SourceLocation =>
     offset !== undefined && offset >= 0 ? { file, ...lines.locate(offset) } : { file, line: 1, column: 1 };
@@ -212,9 +222,13 @@ function loadText(rawText: string, file: string, result: LoadResult, opts: LoadO
     const where = err.documentIndex !== undefined ? ` (document ${err.documentIndex})` : "";
     result.diagnostics.push(parseError(`YAML error${where}: ${err.message}`, at(err.offset)));
   }
+  for (const w of parsed.warnings) {
+    result.diagnostics.push({ ...parseError(`YAML: ${w.message}`, at(w.offset)), severity: "warning", code: "yaml-merge-override" });
+  }
   for (const doc of parsed.documents) {
     if (doc.value === null || doc.value === undefined) continue; // empty document
-    handleObject(doc.value, doc.positions, "", file, doc.index, undefined, at, result, 0);
+    result.documents++;
+    handleObject(doc.value, doc.positions, "", file, doc.index, undefined, at, result, 0, opts.namespace);
   }
 }
 
@@ -228,6 +242,7 @@ function handleObject(
   at: (offset: number | undefined) => SourceLocation,
   result: LoadResult,
   depth: number,
+  cliNamespace?: string,
 ): void {
   const segmentsOf = (p: string): string[] | undefined => splitPath(prefix === "" ? p : p === "" ? prefix : p.startsWith("[") ? prefix + p : `${prefix}.${p}`);
   const locate = (p: string): SourceLocation | undefined => {
@@ -260,7 +275,7 @@ function handleObject(
     if (depth > 0) return;
     value.items.forEach((item, k) => {
       const itemPrefix = joinIndex(prefix === "" ? "items" : `${prefix}.items`, k);
-      handleObject(item, positions, itemPrefix, file, documentIndex, k, at, result, depth + 1);
+      handleObject(item, positions, itemPrefix, file, documentIndex, k, at, result, depth + 1, cliNamespace);
     });
     return;
   }
@@ -293,15 +308,42 @@ function handleObject(
   }
 
   let namespaceDefaulted = false;
+  const fill = cliNamespace ?? DEFAULT_NAMESPACE;
   if (value.metadata === undefined || value.metadata === null) {
-    value.metadata = { namespace: DEFAULT_NAMESPACE };
+    value.metadata = { namespace: fill };
     namespaceDefaulted = true;
   } else if (isPlainObject(value.metadata)) {
     const ns = value.metadata.namespace;
     if (ns === undefined || ns === null || ns === "") {
-      value.metadata.namespace = DEFAULT_NAMESPACE;
+      value.metadata.namespace = fill;
       namespaceDefaulted = true;
+    } else if (cliNamespace !== undefined && ns !== cliNamespace) {
+      // kubectl -n: cli-runtime resource.SetNamespace (enforceNamespace).
+      const d = parseError(
+        `${docLabel}: the namespace from the provided object ${JSON.stringify(ns)} does not match the namespace ` +
+          `${JSON.stringify(cliNamespace)}. You must pass '--namespace=${ns}' to perform this operation.`,
+        locate("metadata.namespace"),
+        "metadata.namespace",
+      );
+      if (name !== undefined) d.policy = `${ns}/${name}`;
+      result.diagnostics.push(d);
+      return;
     }
+  }
+  if (namespaceDefaulted && cliNamespace === undefined) {
+    const d: Diagnostic = {
+      severity: "warning",
+      stage: "parse",
+      code: "namespace-not-set",
+      message:
+        `metadata.namespace is not set: kubectl would put this policy in the namespace of its ` +
+        `context (or -n); meshauthz assumes "${DEFAULT_NAMESPACE}". Set metadata.namespace, or pass --namespace NS`,
+      path: "metadata.namespace",
+      policy: `${DEFAULT_NAMESPACE}/${name ?? ""}`,
+    };
+    const loc = locate("metadata") ?? docLoc;
+    if (loc) d.location = loc;
+    result.diagnostics.push(d);
   }
   const loaded: LoadedPolicy = {
     policy: value as unknown as AuthorizationPolicy,

@@ -5,11 +5,15 @@ import type { CompiledMesh } from "../compile/ir.ts";
 import { encodeBlob } from "../encode/encode.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
-import { loadPolicies } from "../parse/index.ts";
+import { type LoadResult, loadPolicies } from "../parse/index.ts";
+import { customPolicyWarnings } from "../compile/custom-warning.ts";
+import type { IstioVersion } from "../validate/istio-version.ts";
 import { validatePolicy } from "../validate/index.ts";
 
 export interface PolicySetResult {
   diagnostics: Diagnostic[];
+  /** What was read (compileSources only): policies with positions, skipped documents. */
+  loaded?: LoadResult;
   /** Undefined when an error stopped the pipeline. */
   mesh?: CompiledMesh;
   blob?: Uint8Array;
@@ -27,10 +31,11 @@ export function compilePolicyObjects(
   mesh: MeshSettings,
   locate?: Array<CompileInput["locate"]>,
   file?: string,
+  istioVersion?: IstioVersion,
 ): PolicySetResult {
   const diagnostics: Diagnostic[] = [];
   policies.forEach((policy, i) => {
-    diagnostics.push(...validatePolicy(policy, { locate: locate?.[i], file }));
+    diagnostics.push(...validatePolicy(policy, { locate: locate?.[i], file, istioVersion }));
   });
   if (hasErrors(diagnostics)) return { diagnostics, policyCount: policies.length, skippedDocuments: 0 };
   const compiled = compilePolicies(
@@ -42,20 +47,43 @@ export function compilePolicyObjects(
   return { diagnostics, mesh: compiled.mesh, blob: encodeBlob(compiled.mesh), policyCount: policies.length, skippedDocuments: 0 };
 }
 
-/** Files, folders, `-` for stdin -> blob. */
-export function compileSources(inputs: string[], mesh: MeshSettings, readStdin?: () => string): PolicySetResult {
-  const loaded = loadPolicies(inputs, { readStdin });
-  if (hasErrors(loaded.diagnostics)) {
-    return { diagnostics: loaded.diagnostics, policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
+export interface SourceOptions {
+  readStdin?: () => string;
+  /** kubectl -n: the namespace of documents without one (parse/index.ts). */
+  namespace?: string;
+  istioVersion?: IstioVersion;
+  /** Validate the policies that loaded even when some input failed to parse (lint); no blob then. */
+  keepGoing?: boolean;
+}
+
+/**
+ * Files, folders, `-` for stdin -> blob: the one validation path of compile, lint, check and package (lint
+ * reports everything compile rejects because it runs this). Warnings include the CUSTOM warning.
+ */
+export function compileSources(inputs: string[], mesh: MeshSettings, o?: (() => string) | SourceOptions): PolicySetResult {
+  const opts: SourceOptions = typeof o === "function" ? { readStdin: o } : (o ?? {});
+  const loaded = loadPolicies(inputs, { readStdin: opts.readStdin, namespace: opts.namespace });
+  const parseFailed = hasErrors(loaded.diagnostics);
+  if (parseFailed && !opts.keepGoing) {
+    return { diagnostics: loaded.diagnostics, loaded, policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
   }
   const result = compilePolicyObjects(
     loaded.policies.map((p) => p.policy),
     mesh,
     loaded.policies.map((p) => (path: string) => p.locate(path)),
+    undefined,
+    opts.istioVersion,
   );
-  return {
+  const custom = customPolicyWarnings(loaded.policies.map((p) => ({ policy: p.policy, locate: (path: string) => p.locate(path) })));
+  const out: PolicySetResult = {
     ...result,
-    diagnostics: [...loaded.diagnostics, ...result.diagnostics],
+    diagnostics: [...loaded.diagnostics, ...result.diagnostics, ...custom],
+    loaded,
     skippedDocuments: loaded.skipped.length,
   };
+  if (parseFailed) {
+    delete out.blob;
+    delete out.mesh;
+  }
+  return out;
 }

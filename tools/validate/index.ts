@@ -12,6 +12,7 @@ import { joinKey } from "../parse/path.ts";
 import { checkSchema } from "./schema.ts";
 import { webhookValidate } from "./istiod.ts";
 import type { Finding } from "./istiod.ts";
+import { DEFAULT_ISTIO_VERSION, type IstioVersion, since } from "./istio-version.ts";
 
 export { checkSchema } from "./schema.ts";
 export { webhookValidate } from "./istiod.ts";
@@ -24,6 +25,8 @@ export interface ValidateOptions {
   locate?: (path: string) => SourceLocation | undefined;
   /** File name for diagnostics that cannot be located more precisely. */
   file?: string;
+  /** The Istio release whose validation to emulate (default: the newest supported). */
+  istioVersion?: IstioVersion;
 }
 
 type Obj = Record<string, unknown>;
@@ -128,6 +131,25 @@ function objectChecks(policy: Obj): Finding[] {
   return out;
 }
 
+/** Source fields that the CRD of releases before 1.31 does not have: its unknown-field check rejects them. */
+function fieldsNewerThan(policy: Obj): Finding[] {
+  const out: Finding[] = [];
+  const spec = isObj(policy.spec) ? policy.spec : {};
+  (Array.isArray(spec.rules) ? spec.rules : []).forEach((rule, i) => {
+    const from = isObj(rule) && Array.isArray(rule.from) ? rule.from : [];
+    from.forEach((f, j) => {
+      const src = isObj(f) && isObj(f.source) ? f.source : {};
+      for (const k of ["trustDomains", "notTrustDomains"]) {
+        if (k in src) {
+          const path = `spec.rules[${i}].from[${j}].source.${k}`;
+          out.push({ severity: "error", path, message: `unknown field "${path}" (added in Istio 1.31; see --istio-version)` });
+        }
+      }
+    });
+  });
+  return out;
+}
+
 /** `<namespace>/<name>` as used in Diagnostic.policy (namespace "default" when absent). */
 export function policyId(policy: unknown): string {
   const meta = isObj(policy) && isObj(policy.metadata) ? policy.metadata : {};
@@ -147,12 +169,14 @@ export function validatePolicy(policy: AuthorizationPolicy, opts: ValidateOption
   if (!isObj(raw)) {
     findings.push({ severity: "error", path: "", message: `Invalid value: must be of type object` });
   } else {
+    const version = opts.istioVersion ?? DEFAULT_ISTIO_VERSION;
     findings.push(...objectChecks(raw));
     for (const issue of checkSchema(raw)) findings.push({ severity: "error", ...issue });
+    if (!since(version, "trustDomains")) findings.push(...fieldsNewerThan(raw));
     const meta = isObj(raw.metadata) ? raw.metadata : {};
     const name = typeof meta.name === "string" ? meta.name : "";
     const namespace = typeof meta.namespace === "string" && meta.namespace !== "" ? meta.namespace : "default";
-    const webhook = webhookValidate(raw, name, namespace);
+    const webhook = webhookValidate(raw, name, namespace, version);
     findings.push(...webhook.errors, ...webhook.warnings);
   }
   return findings.map((f) => {

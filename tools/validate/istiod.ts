@@ -13,13 +13,14 @@ import { parseBool } from "./goparse.ts";
 import {
   checkEmptyValues,
   checkServiceAccount,
-  checkTrustDomains,
+  checkTrustDomainValues,
   checkValidPathTemplate,
   validateAttribute,
   validateIPs,
   validatePorts,
 } from "./security.ts";
 import type { StrItems, ValueError } from "./security.ts";
+import { DEFAULT_ISTIO_VERSION, type IstioVersion, since } from "./istio-version.ts";
 
 export interface Finding {
   severity: "error" | "warning";
@@ -32,6 +33,7 @@ type Obj = Record<string, unknown>;
 export const DRY_RUN_ANNOTATION = "istio.io/dry-run";
 export const ALWAYS_REJECT_ANNOTATION = "internal.istio.io/webhook-always-reject";
 export const INTERNAL_PARENT_NAMES_ANNOTATION = "internal.istio.io/parents";
+export const INTERNAL_PARENT_NAMESPACE_ANNOTATION = "internal.istio.io/parent-namespace";
 
 /** Allowed targetRef kinds (gvk.Service, gvk.ServiceEntry, gvk.KubernetesGateway, gvk.GatewayClass). */
 const ALLOWED_TARGET_REFS = [
@@ -88,7 +90,7 @@ export function effectiveAction(spec: Obj | undefined): string | undefined {
 }
 
 /** validateMetadata: dry-run annotation and internal annotations. Returns the first error, as Go does. */
-function checkMetadata(policy: Obj, name: string, namespace: string): Finding | null {
+function checkMetadata(policy: Obj, name: string, namespace: string, version: IstioVersion): Finding | null {
   const annotations = obj(obj(policy, "metadata"), "annotations");
   if (annotations && Object.prototype.hasOwnProperty.call(annotations, DRY_RUN_ANNOTATION)) {
     const val = annotations[DRY_RUN_ANNOTATION];
@@ -120,12 +122,13 @@ function checkMetadata(policy: Obj, name: string, namespace: string): Finding | 
       message: `"${ALWAYS_REJECT_ANNOTATION}" annotation found, rejecting`,
     };
   }
-  if (annotations && Object.prototype.hasOwnProperty.call(annotations, INTERNAL_PARENT_NAMES_ANNOTATION)) {
-    return {
-      severity: "error",
-      path: joinKey("metadata.annotations", INTERNAL_PARENT_NAMES_ANNOTATION),
-      message: `"${INTERNAL_PARENT_NAMES_ANNOTATION}" annotation found, this may not be set by users`,
-    };
+  // Istio 1.27+ (validation.go validateMetadata): internal annotations that escalate privileges, in this order.
+  if (since(version, "internalParentAnnotations")) {
+    for (const a of [INTERNAL_PARENT_NAMESPACE_ANNOTATION, INTERNAL_PARENT_NAMES_ANNOTATION]) {
+      if (annotations && Object.prototype.hasOwnProperty.call(annotations, a)) {
+        return { severity: "error", path: joinKey("metadata.annotations", a), message: `"${a}" annotation found, this may not be set by users` };
+      }
+    }
   }
   return null;
 }
@@ -174,8 +177,7 @@ const SOURCE_TCP_FIELDS = [
   "notRemoteIpBlocks",
   "serviceAccounts",
   "notServiceAccounts",
-  "trustDomains",
-  "notTrustDomains",
+  // Not trustDomains/notTrustDomains: validation.go's tcpRulesInFrom list does not have them (1.31.0-rc.0, master).
 ];
 const OPERATION_FIELDS = ["ports", "methods", "paths", "hosts", "notPorts", "notMethods", "notPaths", "notHosts"];
 
@@ -199,7 +201,7 @@ const DENY_HTTP_ONLY_WARNING =
   "attributes in a DENY rule; it is recommended to explicitly specify the port";
 
 /** istiod's webhook for one AuthorizationPolicy object (any shape). */
-export function webhookValidate(policy: Obj, name: string, namespace: string): WebhookResult {
+export function webhookValidate(policy: Obj, name: string, namespace: string, version: IstioVersion = DEFAULT_ISTIO_VERSION): WebhookResult {
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
   const err = (path: string, message: string) => errors.push({ severity: "error", path, message });
@@ -207,7 +209,7 @@ export function webhookValidate(policy: Obj, name: string, namespace: string): W
     if (e) err(e.index !== undefined ? joinIndex(base, e.index) : base, e.message);
   };
 
-  const metaErr = checkMetadata(policy, name, namespace);
+  const metaErr = checkMetadata(policy, name, namespace, version);
   if (metaErr) return { errors: [metaErr], warnings: [] };
 
   const spec = obj(policy, "spec");
@@ -275,7 +277,8 @@ export function webhookValidate(policy: Obj, name: string, namespace: string): W
           return;
         }
         const key = str(when, "key");
-        if (CUSTOM_UNSUPPORTED_KEYS.includes(key) || key.startsWith("request.auth.")) {
+        const unsupported = CUSTOM_UNSUPPORTED_KEYS.includes(key) && (key !== "source.trustDomain" || since(version, "trustDomains"));
+        if (unsupported || key.startsWith("request.auth.")) {
           err(`${whenPath}.key`, `${key} is currently not supported with CUSTOM action`);
         }
       });
@@ -355,7 +358,8 @@ export function webhookValidate(policy: Obj, name: string, namespace: string): W
         ["trustDomains", "TrustDomains"],
         ["notTrustDomains", "NotTrustDomains"],
       ] as const) {
-        valueErr(joinKey(srcPath, f), checkTrustDomains(label, strItems(src, f)));
+        // The fields exist since 1.31 (before, the CRD's unknown-field check rejects them: index.ts).
+        if (since(version, "trustDomains")) valueErr(joinKey(srcPath, f), checkTrustDomainValues(label, strItems(src, f)));
       }
       if (SOURCE_TCP_FIELDS.some((f) => present(src, f))) tcpRulesInFrom = true;
     });
@@ -416,8 +420,8 @@ export function webhookValidate(policy: Obj, name: string, namespace: string): W
       }
       // Go calls ValidateAttribute(key, values) and (key, notValues); a key error would come out twice,
       // once per call: report it once.
-      const rv = validateAttribute(key, values);
-      const rn = validateAttribute(key, notValues);
+      const rv = validateAttribute(key, values, version);
+      const rn = validateAttribute(key, notValues, version);
       const keyError = rv.keyError ?? rn.keyError;
       if (keyError !== null) {
         err(`${condPath}.key`, `invalid \`${rv.keyError !== null ? "value" : "notValue"}\` for \`key\` ${key}: ${keyError}`);

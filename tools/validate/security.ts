@@ -1,10 +1,11 @@
 // Re-implementation of istio/istio pkg/config/security/security.go (the helpers ValidateAuthorizationPolicy
 // calls): CheckEmptyValues, CheckServiceAccount, CheckValidPathTemplate, ValidateAttribute, ValidateIPs,
-// ValidatePorts, validateMapKey, plus the trust-domain value rules (spec §6, Istio 1.31+).
+// ValidatePorts, validateMapKey, CheckWildcardValues and CheckTrustDomainValues (Istio 1.31+).
 // Messages are Istio's. Where Go returns one multierror for a list, these return one entry per bad value
 // (with its index) so that each gets its own field path.
 
 import { goLen, goQuote, parseAddr, parsePrefix, parseUint32 } from "./goparse.ts";
+import { DEFAULT_ISTIO_VERSION, type IstioVersion, since } from "./istio-version.ts";
 
 export interface ValueError {
   /** Index of the offending value in the list, when one value is at fault. */
@@ -49,26 +50,29 @@ export function checkServiceAccount(key: string, values: StrItems, count: number
 }
 
 /**
- * Trust-domain values (`trustDomains`, `notTrustDomains`, `source.trustDomain`; Istio 1.31+, spec §4/§6):
- * non-empty, at most one `*`, only as the first or last character, no `/`. The Go source of these checks
- * was not available to me; the rules and the two message fragments come from the spec and the cases.
+ * CheckWildcardValues (Istio 1.31+, pkg/config/security/security.go): non-empty values (CheckEmptyValues over
+ * the whole list first), then at most one `*`, and only as the whole value or at the start or end.
+ * Used for `when` key `source.trustDomain`, whose values may contain `/`.
  */
-export function checkTrustDomains(key: string, values: StrItems): ValueError | null {
+export function checkWildcardValues(key: string, values: StrItems): ValueError | null {
+  const empty = checkEmptyValues(key, values);
+  if (empty) return empty;
   for (const { index, value } of values) {
-    if (value === "") return { index, message: `empty value not allowed, found in ${key}` };
     const stars = value.split("*").length - 1;
-    if (stars > 1) {
-      return { index, message: `only one wildcard is allowed in a trust domain, found ${goQuote(value)} in ${key}` };
+    if (stars > 1) return { index, message: `at most one wildcard is allowed, found in ${key}: ${goQuote(value)}` };
+    if (stars === 1 && value !== "*" && !value.startsWith("*") && !value.endsWith("*")) {
+      return { index, message: `wildcard is only allowed at the start or end, found in ${key}: ${goQuote(value)}` };
     }
-    if (stars === 1 && !value.startsWith("*") && !value.endsWith("*")) {
-      return {
-        index,
-        message: `wildcard is only allowed at the start or end of a trust domain, found ${goQuote(value)} in ${key}`,
-      };
-    }
-    if (value.includes("/")) {
-      return { index, message: `trust domain must not contain '/', found ${goQuote(value)} in ${key}` };
-    }
+  }
+  return null;
+}
+
+/** CheckTrustDomainValues (Istio 1.31+): CheckWildcardValues, then no `/` (the `trustDomains` fields only). */
+export function checkTrustDomainValues(key: string, values: StrItems): ValueError | null {
+  const w = checkWildcardValues(key, values);
+  if (w) return w;
+  for (const { index, value } of values) {
+    if (value.includes("/")) return { index, message: `trust domain must not contain '/', found in ${key}: ${goQuote(value)}` };
   }
   return null;
 }
@@ -160,7 +164,6 @@ export function validateMapKey(key: string): string | null {
 
 export const ATTR = {
   requestHeader: "request.headers",
-  requestInlineHeader: "request.experimental.inline.headers",
   srcIP: "source.ip",
   remoteIP: "remote.ip",
   srcNamespace: "source.namespace",
@@ -190,9 +193,11 @@ export interface AttributeResult {
 
 /**
  * ValidateAttribute(key, values). As in Go, an empty value is reported first and alone (the key is not
- * checked then).
+ * checked then). `source.trustDomain` depends on the release (istio-version.ts). No Istio release accepts
+ * `request.experimental.inline.headers[...]`: it was only proposed (commit 34a8b5a, on refs/pull/56085, in
+ * no tag 1.18.0-1.31.0-rc.0), so it is an "unknown attribute" like any other unknown key.
  */
-export function validateAttribute(key: string, values: StrItems): AttributeResult {
+export function validateAttribute(key: string, values: StrItems, version: IstioVersion = DEFAULT_ISTIO_VERSION): AttributeResult {
   const empty = checkEmptyValues(key, values);
   if (empty) return { keyError: null, valueErrors: [empty] };
   const ok: AttributeResult = { keyError: null, valueErrors: [] };
@@ -200,7 +205,6 @@ export function validateAttribute(key: string, values: StrItems): AttributeResul
   const vals = (v: ValueError[]): AttributeResult => ({ keyError: null, valueErrors: v });
   const one = (v: ValueError | null): AttributeResult => ({ keyError: null, valueErrors: v ? [v] : [] });
   if (key.startsWith(ATTR.requestHeader)) return keyErr(validateMapKey(key));
-  if (key.startsWith(ATTR.requestInlineHeader)) return keyErr(validateMapKey(key));
   switch (key) {
     case ATTR.srcIP:
     case ATTR.remoteIP:
@@ -216,7 +220,9 @@ export function validateAttribute(key: string, values: StrItems): AttributeResul
     case ATTR.srcServiceAccount:
       return one(checkServiceAccount(key, values, values.length));
     case ATTR.srcTrustDomain:
-      return one(checkTrustDomains(key, values));
+      if (since(version, "trustDomains")) return one(checkWildcardValues(key, values));
+      if (since(version, "sourceTrustDomainKey")) return ok;
+      return keyErr(`unknown attribute: ${key}`);
     case ATTR.destPort:
       return vals(validatePorts(values));
   }

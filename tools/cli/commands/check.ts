@@ -1,37 +1,23 @@
 // meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json]
 import { readFileSync } from "node:fs";
-import * as yaml from "js-yaml";
-import { meshSettings } from "../../cases/case-file.ts";
+import { CaseFileError, type RequestFile, meshSettings, readRequestFileChecked } from "../../cases/case-file.ts";
 import { type Decision, readFilterWasm, startFilter } from "../../cases/filter-decision.ts";
-import type { CaseMeta, CaseRequest, Workload } from "../../model/case-file.ts";
 import { modeForRequest, pluginConfigJson } from "../../pipeline/plugin-config.ts";
 import { statusText } from "../../explain/explain.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
 
-interface RequestFile {
-  workload: Workload;
-  request: CaseRequest;
-  mesh?: CaseMeta;
-}
-
+/** A request file read strictly (unknown keys, bad values: errors with file:line:col); notes go to stderr. */
 export function readRequestFile(path: string): RequestFile {
-  let doc: unknown;
   try {
-    doc = yaml.load(path === "-" ? readStdin() : readFileSync(path, "utf8"), { filename: path });
+    const r = readRequestFileChecked(path, readStdin);
+    for (const n of r.notes) process.stderr.write(`${n}\n`);
+    return r.value;
   } catch (e) {
-    const err = e as { mark?: { line: number; column: number }; reason?: string; message: string };
-    if (err.mark) throw new UserError(`${path}:${err.mark.line + 1}:${err.mark.column + 1}: ${err.reason ?? err.message}`);
-    throw new UserError(`${path}: ${err.message}`);
+    if (e instanceof CaseFileError) throw new UserError(e.message);
+    throw e;
   }
-  const f = doc as Partial<RequestFile> | null;
-  if (!f || typeof f !== "object") throw new UserError(`${path}: a request file is a mapping with workload and request`);
-  if (!f.workload || typeof f.workload.namespace !== "string") {
-    throw new UserError(`${path}: workload.namespace (string) is required`);
-  }
-  if (!f.request || typeof f.request !== "object") throw new UserError(`${path}: request (mapping) is required`);
-  return f as RequestFile;
 }
 
 export function describeDecision(d: Decision): string {
@@ -62,8 +48,8 @@ export async function checkCommand(positionals: string[], v: CliValues): Promise
       trust_domain: v["trust-domain"],
       trust_domain_aliases: v["trust-domain-alias"],
     });
-    const compiled = compileSources(v.policies ?? [], mesh, readStdin);
-    printDiagnostics(compiled.diagnostics);
+    const compiled = compileSources(v.policies ?? [], mesh, { readStdin, namespace: v.namespace, istioVersion: istioVersionFromFlags(v) });
+    printDiagnostics(compiled.diagnostics, v.quiet);
     if (!compiled.blob) return 1;
     blob = compiled.blob;
   }

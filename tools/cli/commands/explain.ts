@@ -12,7 +12,7 @@ export async function explainCommand(positionals: string[], v: CliValues): Promi
   if (positionals.length > 0) throw new UsageError(`explain takes no positional arguments (got ${positionals.join(" ")})`);
   if (!v.request || !v.policies) throw new UsageError("explain needs --policies PATH... and --request FILE");
   const req = readRequestFile(v.request);
-  const loaded = loadPolicies(v.policies, { readStdin });
+  const loaded = loadPolicies(v.policies, { readStdin, namespace: v.namespace });
   printDiagnostics(loaded.diagnostics);
   if (hasErrors(loaded.diagnostics)) return 1;
   const mesh = meshSettings(req.mesh, {

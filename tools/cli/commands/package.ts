@@ -11,7 +11,8 @@ import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
 import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
 function maxObjectBytes(v: CliValues): number | undefined {
   const raw = v["max-object-bytes"];
@@ -54,6 +55,9 @@ export function packageCommand(paths: string[], v: CliValues): number {
   if (v.selector?.length) {
     throw new UsageError("package writes one WasmPlugin per namespace plus one for the root namespace, each reaching every workload it covers; a --selector would leave workloads enforced without their namespace's policies (docs/delivery.md)");
   }
+  if (v.namespace !== undefined) {
+    throw new UsageError("package places each WasmPlugin in the namespace of its policies (docs/delivery.md); for documents without metadata.namespace use --policy-namespace NS");
+  }
   const limit = maxObjectBytes(v);
   for (const w of limitWarnings(limit)) process.stderr.write(`meshauthz: warning: ${w}\n`);
   if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
@@ -63,9 +67,15 @@ export function packageCommand(paths: string[], v: CliValues): number {
   } catch (e) {
     throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
   }
-  const result = compileSources(paths, meshFromFlags(v), readStdin);
-  printDiagnostics(result.diagnostics);
+  // --policy-namespace is kubectl's -n for the policies; each WasmPlugin goes to its policies' namespace.
+  const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
+  printDiagnostics(result.diagnostics, v.quiet);
   if (!result.blob) return 1;
+  const empty = result.loaded ? emptySetProblem(result.loaded) : null;
+  if (empty && !v["allow-empty"]) {
+    process.stderr.write(`meshauthz: error: ${empty}; nothing written\n`);
+    return 1;
+  }
   const pin = pinnedModule(v);
   let manifest: string;
   try {
