@@ -9,9 +9,9 @@
 import { Tables } from "../decode/tables";
 import { Graph } from "./graph";
 import { zalloc } from "../bytes/buf";
-import { Attr, Kind, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, Op } from "../decode/format";
+import { Kind, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, LEAF_LIST_ONLY, Op, isMetadataAttr } from "../decode/format";
 import { ABSENT, PRESENT, RequestCache, UNKNOWN } from "../request/cache";
-import { ValueType, classifyValue } from "../request/value-type";
+import { MdKind, listBegin, listKind, listNext, mdLen, mdPtr } from "../request/metadata";
 import { matchNonEmpty } from "../match/string";
 import { bytesEqualFold, sameBytes } from "../bytes/range";
 import { matchPattern } from "../match/pattern";
@@ -115,11 +115,16 @@ export class Evaluator {
       return matchCidr(p, n, t.strPtr(v), t.strLen(v), t.leafAux(l)) ? TRUE : FALSE;
     }
     if (kind == Kind.Port) return matchPort(<u32>n, t.leafAux(l)) ? TRUE : FALSE;
-    if (a == Attr.JwtClaim || a == Attr.Metadata) {
-      const vt = <u32>c.typeOf(slot);
-      if (vt == ValueType.String) return this.text(l, kind, p, n) ? TRUE : FALSE;
-      if (vt == ValueType.List && (t.leafFlags(l) & LEAF_LIST_ELEMENTS) != 0) return this.anyElement(l, kind, p, n) ? TRUE : FALSE;
-      return FALSE; // numbers, bools, objects, and lists without LIST_ELEMENTS never match
+    if (isMetadataAttr(a)) {
+      // Envoy's ValueMatcher on a typed Value (common/common/matchers.cc): a string matcher matches
+      // string values only; a list matcher (one_of) a list with a matching element. Istio's claims,
+      // audiences and presenter are OR(list one_of, string) = LIST_ELEMENTS; `[v]` metadata values
+      // are the list matcher alone = LIST_ONLY; requestPrincipals' iss/sub are string matchers.
+      const vt = c.typeOf(slot);
+      const flags = t.leafFlags(l);
+      if (vt == MdKind.String) return (flags & LEAF_LIST_ONLY) == 0 && this.text(l, kind, p, n) ? TRUE : FALSE;
+      if (vt == MdKind.List && (flags & (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY)) != 0) return this.anyElement(l, kind, p, n);
+      return FALSE; // null, number, bool, struct, and lists under a string matcher never match
     }
     return this.text(l, kind, p, n) ? TRUE : FALSE;
   }
@@ -142,23 +147,23 @@ export class Evaluator {
       case Kind.Present:
         return true;
       case Kind.NonEmpty:
-        return matchNonEmpty(n);
+        return matchNonEmpty(p, n);
       case Kind.Pattern:
         return matchPattern(t, t.leafAux(l), p, n);
     }
     return false;
   }
 
-  /** LIST_ELEMENTS: the list (pairs format, elements as keys) matches if a string element does. */
-  anyElement(l: u32, kind: u32, p: usize, n: usize): bool {
-    const count = <usize>load<u32>(p);
-    let data = p + 4 + count * 8;
-    for (let i: usize = 0; i < count; i++) {
-      const kl = <usize>load<u32>(p + 4 + i * 8);
-      const vl = <usize>load<u32>(p + 8 + i * 8);
-      if (classifyValue(data, kl) == ValueType.String && this.text(l, kind, data, kl)) return true;
-      data += kl + 1 + vl + 1;
+  /** A list (ListValue message at p) matches if a string element does (Envoy ListMatcher one_of);
+   *  a malformed element makes it UNKNOWN unless another element matches. */
+  anyElement(l: u32, kind: u32, p: usize, n: usize): u8 {
+    let res = FALSE;
+    listBegin(p, n);
+    while (listNext()) {
+      const k = listKind();
+      if (k == MdKind.Malformed) res = MAYBE;
+      else if (k == MdKind.String && this.text(l, kind, mdPtr(), mdLen())) return TRUE;
     }
-    return false;
+    return res;
   }
 }

@@ -8,7 +8,7 @@
 // Keys are local leaves (decide/graph.ts), kept in one buffer; each local node's keys are a range
 // of it (an AND shares its child's range, an OR appends the concatenation of its children's).
 import { Tables } from "../decode/tables";
-import { Attr, Kind, LEAF_LIST_ELEMENTS, Op } from "../decode/format";
+import { Attr, Kind, LEAF_LIST_ELEMENTS, LEAF_LIST_ONLY, Op } from "../decode/format";
 import { U32Buf, setU32At, u32At, zalloc } from "../bytes/buf";
 import { Graph } from "./graph";
 
@@ -23,9 +23,9 @@ const NO_KEYS: u32 = 0xfffffffe;
 export function indexableLeaf(t: Tables, l: u32): bool {
   const k = t.leafKind(l);
   if (k != Kind.Exact && k != Kind.Prefix) return false;
-  if ((t.leafFlags(l) & LEAF_LIST_ELEMENTS) != 0) return false;
+  if ((t.leafFlags(l) & (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY)) != 0) return false;
   const a = t.leafAttr(l);
-  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.Metadata);
+  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.DynamicMetadata);
 }
 
 /** Keys of local nodes, memoized per node: trees share subtrees (the encoder hash-conses them),

@@ -11,8 +11,9 @@
 // Hash collisions only add candidates and every candidate is evaluated in full, so the index can
 // never change a decision; it only skips rules whose key leaf is certainly FALSE.
 import { Tables } from "../decode/tables";
-import { Kind, LEAF_IGNORE_CASE } from "../decode/format";
+import { Kind, LEAF_IGNORE_CASE, isMetadataAttr } from "../decode/format";
 import { ABSENT, PRESENT, RequestCache, UNKNOWN } from "../request/cache";
+import { MdKind } from "../request/metadata";
 import { Slots } from "../request/slots";
 import { FNV_BASIS, fnvStep, mix } from "../bytes/hash";
 import { lower } from "../bytes/range";
@@ -323,6 +324,8 @@ export class RuleIndex {
     const st = cache.get(slot);
     const before = this.candCount;
     if (st == ABSENT) return;
+    // A metadata value that is not a string matches no key leaf (they are string matchers).
+    if (st == PRESENT && isMetadataAttr(cache.slots.attrOf(slot)) && cache.typeOf(slot) != MdKind.String) return;
     if (st == UNKNOWN) {
       const fs = u32At(this.fallStart, p);
       this.append(this.fall + (<usize>fs << 2), u32At(this.fallStart, p + 1) - fs);

@@ -6,7 +6,7 @@ import { Status } from "../abi/codes";
 import { getProperty } from "../abi/property";
 import { lastLen, lastPtr, release } from "../abi/value";
 import { Tables } from "../decode/tables";
-import { pairsShape } from "../request/value-type";
+import { pairsShape } from "../bytes/pairs";
 import { bytesEqual, lit, litLen, litPtr } from "../bytes/range";
 
 const XDS_NAMESPACE = lit("xds\0node\0metadata\0NAMESPACE");

@@ -1,11 +1,11 @@
-// Numbers of blob format 1.1 (docs/blob-format.md).
+// Numbers of blob format 1.2 (docs/blob-format.md).
 
 export const MAGIC: u32 = 0x425a414d; // "MAZB" read as little-endian u32
 export const MAJOR: u16 = 1;
 /** The highest minor this decoder understands. */
-export const MINOR: u16 = 1;
+export const MINOR: u16 = 2;
 export const HEADER_BYTES: u32 = 24;
-/** Sections of a 1.0 blob; 1.1 adds TCP_RULES. */
+/** Sections of a 1.0 blob; 1.1 adds TCP_RULES (1.2 adds none). */
 export const SECTION_COUNT_1_0: u32 = 7;
 export const SECTION_COUNT_1_1: u32 = 8;
 export const NONE: u32 = 0xffffffff;
@@ -52,6 +52,13 @@ export namespace Attr {
   export const Header: u32 = 10;
   export const JwtClaim: u32 = 11;
   export const Metadata: u32 = 12;
+  /** 1.2: dynamic metadata at a path of length-prefixed segments (filter, then struct keys). */
+  export const DynamicMetadata: u32 = 13;
+}
+
+/** Attributes read from typed dynamic metadata (request/metadata.ts). */
+export function isMetadataAttr(a: u32): bool {
+  return a == Attr.JwtClaim || a == Attr.Metadata || a == Attr.DynamicMetadata;
 }
 
 export namespace Kind {
@@ -67,6 +74,8 @@ export namespace Kind {
 
 export const LEAF_IGNORE_CASE: u8 = 1;
 export const LEAF_LIST_ELEMENTS: u8 = 2;
+/** 1.2: the value must be a list, and some string element matches (Envoy ListMatcher one_of). */
+export const LEAF_LIST_ONLY: u8 = 4;
 
 export namespace PieceKind {
   export const Literal: u32 = 0;
@@ -95,7 +104,7 @@ export function isHttpOnlyAttr(a: u32): bool {
 }
 
 export function isStringAttr(a: u32): bool {
-  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.Metadata);
+  return a == Attr.PeerPrincipal || a == Attr.Sni || (a >= Attr.Method && a <= Attr.DynamicMetadata);
 }
 
 export function isIpAttr(a: u32): bool {

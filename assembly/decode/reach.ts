@@ -13,8 +13,8 @@
 import { Tables } from "./tables";
 import { DecodeError, Where } from "./errors";
 import {
-  Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, MAX_DEPTH, NODE_BYTES, NONE, Op,
-  PIECE_BYTES, PieceKind, isHttpOnlyAttr, isIpAttr, isStringAttr,
+  Attr, GapClass, Kind, LEAF_BYTES, LEAF_IGNORE_CASE, LEAF_LIST_ELEMENTS, LEAF_LIST_ONLY, MAX_DEPTH, NODE_BYTES, NONE, Op,
+  PIECE_BYTES, PieceKind, isHttpOnlyAttr, isIpAttr, isMetadataAttr, isStringAttr,
 } from "./format";
 import { ByteBuf, IntMap, U32Buf } from "../bytes/buf";
 import { bytesCompare, bytesEqual, lower } from "../bytes/range";
@@ -181,15 +181,17 @@ export class Reach {
     const key = load<u32>(rec, 4);
     const value = load<u32>(rec, 8);
     const aux = load<u32>(rec, 12);
-    if (a < Attr.PeerPrincipal || a > Attr.Metadata || k < Kind.Exact || k > Kind.Port) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
+    if (a < Attr.PeerPrincipal || a > Attr.DynamicMetadata || k < Kind.Exact || k > Kind.Port) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     // A connection has no HTTP request: a TCP projection reaching such a leaf is malformed.
     if (this.tcp && isHttpOnlyAttr(a)) return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     const fits = isStringAttr(a) ? k <= Kind.Pattern : isIpAttr(a) ? k == Kind.Cidr : k == Kind.Port;
-    const list = (flags & LEAF_LIST_ELEMENTS) != 0;
-    if (!fits || (flags & ~(<u32>(LEAF_IGNORE_CASE | LEAF_LIST_ELEMENTS))) != 0 || (list && a != Attr.JwtClaim && a != Attr.Metadata) || load<u8>(rec, 3) != 0) {
+    const listFlags = flags & (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY);
+    const allFlags: u32 = LEAF_IGNORE_CASE | LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY;
+    const badList = listFlags != 0 && (!isMetadataAttr(a) || listFlags == (LEAF_LIST_ELEMENTS | LEAF_LIST_ONLY));
+    if (!fits || (flags & ~allFlags) != 0 || badList || load<u8>(rec, 3) != 0) {
       return this.fail(DecodeError.BadLeaf, Where.Leaf, g);
     }
-    if (a == Attr.Header || a == Attr.JwtClaim || a == Attr.Metadata) {
+    if (a == Attr.Header || isMetadataAttr(a)) {
       if (t.strError(key) != DecodeError.None) return this.fail(t.strError(key), Where.Leaf, g);
       if (!keyShape(a, t.strPtr(key), t.strLen(key))) return this.fail(DecodeError.BadLeafOperand, Where.Leaf, g);
     } else if (key != NONE) {
@@ -262,9 +264,24 @@ function hostBitsZero(p: usize, n: usize, prefix: u32): bool {
   return true;
 }
 
-/** Header names are lower-case and non-empty; claim and metadata paths are NUL-separated
- *  non-empty segments (metadata: a filter name and at least one key). */
+/** Header names are lower-case and non-empty; claim and metadata paths (1.0) are NUL-separated
+ *  non-empty segments (metadata: a filter name and at least one key); a DYNAMIC_METADATA path
+ *  (1.2) is length-prefixed segments that fill the string exactly: a non-empty filter name and at
+ *  least one key (keys may be empty or hold any byte, NUL included, as in Istio). */
 function keyShape(a: u32, p: usize, n: usize): bool {
+  if (a == Attr.DynamicMetadata) {
+    let i: usize = 0;
+    let segments = 0;
+    while (i < n) {
+      if (n - i < 4) return false;
+      const len = <usize>load<u32>(p + i);
+      if (len > n - i - 4) return false;
+      if (segments == 0 && len == 0) return false;
+      i += 4 + len;
+      segments++;
+    }
+    return segments >= 2;
+  }
   if (n == 0) return false;
   if (a == Attr.Header) {
     for (let i: usize = 0; i < n; i++) {

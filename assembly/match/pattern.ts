@@ -2,11 +2,19 @@
 // FullMatch of `.*`, `.+`, `[^/]*` and Envoy's URI-template classes. Evaluated as a set-of-positions
 // automaton: after each piece, reach[j] says whether value[0..j) can be produced by the pieces so
 // far. Cost is O(pieces x length) with no backtracking and no recursion, whatever the input.
+//
+// RE2 matches in UTF-8 mode (Envoy builds RE2 with default options): `.` and `[^/]` match one
+// UTF-8 encoded code point, as the byte sequences RE2's compiler emits for them (re2/compile.cc
+// AddRuneRangeUTF8, Add_80_10ffff: 00-7F | C2-DF 80-BF | E0-EF 80-BF 80-BF | F0-F4 80-BF 80-BF
+// 80-BF; overlong E0/F0 forms and F4 9x-Bx are accepted, bytes 80-C1 and F5-FF on their own never
+// match). `.` excludes `\n` (re2/parse.cc PushDot without DotNL); a negated class such as `[^/]`
+// includes `\n` (RE2::Options::ParseFlags always sets ClassNL and never NeverNL). The URI-template
+// classes are ASCII byte sets.
 import { Tables } from "../decode/tables";
 import { GapClass, PieceKind } from "../decode/format";
 import { sameBytes } from "../bytes/range";
 
-/** CLASS[c * 256 + b] = 1 when byte b belongs to gap class c. Built once per VM. */
+/** CLASS[c * 256 + b] = 1 when the one-byte unit b belongs to gap class c. Built once per VM. */
 const CLASS = new StaticArray<u8>(4 * 256);
 let classReady = false;
 
@@ -16,8 +24,8 @@ function buildClasses(): void {
     const alnum = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122);
     let p = alnum;
     for (let k = 0; k < pchar.length && !p; k++) p = pchar.charCodeAt(k) == b;
-    unchecked((CLASS[GapClass.Any * 256 + b] = b != 10 ? 1 : 0));
-    unchecked((CLASS[GapClass.NotSlash * 256 + b] = b != 10 && b != 47 ? 1 : 0));
+    unchecked((CLASS[GapClass.Any * 256 + b] = b < 0x80 && b != 10 ? 1 : 0));
+    unchecked((CLASS[GapClass.NotSlash * 256 + b] = b < 0x80 && b != 47 ? 1 : 0));
     unchecked((CLASS[GapClass.Pchar * 256 + b] = p ? 1 : 0));
     unchecked((CLASS[GapClass.PcharOrSlash * 256 + b] = p || b == 47 ? 1 : 0));
   }
@@ -27,6 +35,48 @@ function buildClasses(): void {
 export function inClass(cls: u32, b: u32): bool {
   if (!classReady) buildClasses();
   return unchecked(CLASS[(cls << 8) + b]) != 0;
+}
+
+/** Length of the UTF-8 unit RE2 accepts for `.`/`[^x]` at v[i..n) when its lead byte is >= 0x80,
+ *  or 0 when none starts there. */
+export function multiByteUnit(v: usize, i: usize, n: usize): usize {
+  const c = <u32>load<u8>(v + i);
+  let extra: usize;
+  if (c >= 0xc2 && c <= 0xdf) extra = 1;
+  else if (c >= 0xe0 && c <= 0xef) extra = 2;
+  else if (c >= 0xf0 && c <= 0xf4) extra = 3;
+  else return 0;
+  if (n - i <= extra) return 0;
+  for (let k: usize = 1; k <= extra; k++) {
+    if ((<u32>load<u8>(v + i + k) & 0xc0) != 0x80) return 0;
+  }
+  return extra + 1;
+}
+
+/** Length of the gap-class unit at v[i..n) (i < n), 0 when the class has none there. */
+// @ts-ignore: decorator
+@inline function unitAt(table: usize, utf8: bool, v: usize, i: usize, n: usize): usize {
+  const b = <usize>load<u8>(v + i);
+  if (load<u8>(table + b) != 0) return 1;
+  return utf8 && b >= 0x80 ? multiByteUnit(v, i, n) : 0;
+}
+
+/** RE2 FullMatch of `.+`: non-empty, and every unit is one `.` accepts. */
+export function matchDotPlus(v: usize, n: usize): bool {
+  if (n == 0) return false;
+  let i: usize = 0;
+  while (i < n) {
+    const b = <u32>load<u8>(v + i);
+    if (b < 0x80) {
+      if (b == 10) return false;
+      i++;
+      continue;
+    }
+    const u = multiByteUnit(v, i, n);
+    if (u == 0) return false;
+    i += u;
+  }
+  return true;
 }
 
 // Two reach vectors, grown to the longest value seen, then reused (no per-request allocation).
@@ -73,17 +123,20 @@ export function matchPattern(t: Tables, pattern: u32, v: usize, n: usize): bool 
         }
       }
     } else {
-      const table = classes + (<usize>t.pieceClass(j) << 8);
+      const cls = t.pieceClass(j);
+      const table = classes + (<usize>cls << 8);
+      const utf8 = cls == GapClass.Any || cls == GapClass.NotSlash;
       const min0 = t.pieceMin(j) == 0;
-      // act: some reachable i < j has value[i..j) inside the class.
-      let act = false;
+      // next[i]: value[0..i) is the pieces so far plus >= min units of the class. Units only move
+      // forward, so next[i] is final when i is reached: a start at i is cur[i] or next[i].
       for (let i: usize = 0; i <= n; i++) {
         const r = load<u8>(cur + i) != 0;
-        if (act || (min0 && r)) {
-          store<u8>(next + i, 1);
-          any = true;
+        if (min0 && r) store<u8>(next + i, 1);
+        if (i < n && (r || load<u8>(next + i) != 0)) {
+          const u = unitAt(table, utf8, v, i, n);
+          if (u != 0) store<u8>(next + i + u, 1);
         }
-        if (i < n) act = (act || r) && load<u8>(table + <usize>load<u8>(v + i)) != 0;
+        if (load<u8>(next + i) != 0) any = true;
       }
     }
     if (!any) return false;

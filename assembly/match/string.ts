@@ -1,6 +1,7 @@
 // String matchers on (ptr,len) byte ranges: EXACT, PREFIX, SUFFIX (optionally ASCII case-folded),
-// PRESENT and NONEMPTY. No decoding: bytes are compared as they came from the host.
+// PRESENT and NONEMPTY. Bytes are compared as they came from the host.
 import { bytesEqualFold, sameBytes } from "../bytes/range";
+import { matchDotPlus } from "./pattern";
 
 export function matchExact(v: usize, vl: usize, o: usize, ol: usize, fold: bool): bool {
   if (vl != ol) return false;
@@ -24,8 +25,8 @@ export function matchSuffix(v: usize, vl: usize, o: usize, ol: usize, fold: bool
   return true;
 }
 
-/** Istio's `*` for most fields is the regex `.+`: present and non-empty. */
-// @ts-ignore: decorator
-@inline export function matchNonEmpty(vl: usize): bool {
-  return vl > 0;
+/** Istio's `*` for most fields is the regex `.+`, which Envoy matches with RE2 FullMatch: non-empty,
+ *  no `\n`, and only the UTF-8 sequences RE2's `.` accepts (match/pattern.ts). */
+export function matchNonEmpty(v: usize, vl: usize): bool {
+  return matchDotPlus(v, vl);
 }

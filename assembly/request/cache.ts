@@ -5,12 +5,12 @@ import { Status } from "../abi/codes";
 import { getProperty } from "../abi/property";
 import { getRequestHeader } from "../abi/header";
 import { lastLen, lastPtr, release } from "../abi/value";
-import { Attr } from "../decode/format";
+import { Attr, isMetadataAttr } from "../decode/format";
 import { lastPort, parseAddress } from "../match/ip";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { setU32At, u32At, zalloc } from "../bytes/buf";
 import { Slots } from "./slots";
-import { ValueType, classifyValue } from "./value-type";
+import { MdKind, lookup, mdLen, mdPtr } from "./metadata";
 
 export const UNREAD: u8 = 0;
 export const PRESENT: u8 = 1;
@@ -21,12 +21,14 @@ export const UNKNOWN: u8 = 3;
 const XFF = lit("x-forwarded-for");
 const SOURCE_ADDRESS = lit("source\0address");
 const DESTINATION_ADDRESS = lit("destination\0address");
+const METADATA = lit("metadata");
 
 @unmanaged
 export class RequestCache {
   slots: Slots;
   /** Per slot: state (u8), value pointer and length (u32; for DESTINATION_PORT the port itself),
-   *  value type of JWT_CLAIM / METADATA values (u8). */
+   *  MdKind of metadata values (u8): String (the bytes at ptr/len), List (the ListValue message at
+   *  ptr/len) or Other. */
   state: usize;
   ptr: usize;
   len: usize;
@@ -44,6 +46,10 @@ export class RequestCache {
   dstState: u8 = UNREAD;
   dstLen: u32 = 0;
   lastIpLen: u32 = 0;
+  /** The whole dynamic Metadata message, read once per request when a metadata slot is needed. */
+  mdState: u8 = UNREAD;
+  mdPtr: usize = 0;
+  mdLen: usize = 0;
   /** Host calls made this request (tests and benchmarks). */
   reads: u32 = 0;
   /** A network filter's connection: no HTTP request, and source.address is the connection's
@@ -97,6 +103,7 @@ export class RequestCache {
     this.touchedCount = 0;
     this.srcState = UNREAD;
     this.dstState = UNREAD;
+    this.mdState = UNREAD;
     this.reads = 0;
   }
 
@@ -114,6 +121,7 @@ export class RequestCache {
     else if (a == Attr.RemoteIp) st = this.readIp(slot, true);
     else if (a == Attr.DestinationIp) st = this.readIp(slot, false);
     else if (a == Attr.DestinationPort) st = this.readPort(slot);
+    else if (isMetadataAttr(a)) st = this.readMetadata(slot);
     else st = this.readString(slot, a);
     store<u8>(this.state + <usize>slot, st);
     setU32At(this.touched, this.touchedCount++, slot);
@@ -126,22 +134,37 @@ export class RequestCache {
     const viaHeader = a == Attr.Method || a == Attr.Host || a == Attr.UrlPath;
     this.reads++;
     const status = viaHeader ? getRequestHeader(path, pathLen) : getProperty(path, pathLen);
-    const typed = a == Attr.JwtClaim || a == Attr.Metadata;
     if (status == Status.NotFound) return ABSENT;
-    if (status != Status.Ok) {
-      // A null or otherwise unserializable claim/metadata value exists but is not a string.
-      if (typed && status == Status.SerializationFailure) {
-        store<u8>(this.vtype + <usize>slot, ValueType.Other);
-        return PRESENT;
-      }
-      return UNKNOWN;
-    }
+    if (status != Status.Ok) return UNKNOWN;
     const p = lastPtr();
     let n = lastLen();
     if (p != 0) setU32At(this.owned, this.ownedCount++, <u32>p);
     if (a == Attr.UrlPath) n = pathOnly(p, n);
     this.set(slot, p, <u32>n);
-    if (typed) store<u8>(this.vtype + <usize>slot, classifyValue(p, n));
+    return PRESENT;
+  }
+
+  /** A JWT claim or metadata value, typed, from the Metadata message (request/metadata.ts). */
+  readMetadata(slot: u32): u8 {
+    if (this.mdState == UNREAD) {
+      this.reads++;
+      const status = getProperty(litPtr(METADATA), litLen(METADATA));
+      if (status == Status.Ok) {
+        this.mdPtr = lastPtr();
+        this.mdLen = lastLen();
+        if (this.mdPtr != 0) setU32At(this.owned, this.ownedCount++, <u32>this.mdPtr);
+        this.mdState = PRESENT;
+      } else {
+        // NotFound: no stream info; anything else is a host failure.
+        this.mdState = status == Status.NotFound ? ABSENT : UNKNOWN;
+      }
+    }
+    if (this.mdState != PRESENT) return this.mdState;
+    const kind = lookup(this.mdPtr, this.mdLen, this.slots.pathPtr(slot), this.slots.pathLen(slot));
+    if (kind == MdKind.NotFound) return ABSENT;
+    if (kind == MdKind.Malformed) return UNKNOWN;
+    store<u8>(this.vtype + <usize>slot, kind);
+    if (kind != MdKind.Other) this.set(slot, mdPtr(), <u32>mdLen());
     return PRESENT;
   }
 

@@ -1,15 +1,42 @@
 // Attribute slots: one per distinct thing a leaf reads. Fixed attributes (1..9) have fixed slots
-// (attribute - 1); HEADER, JWT_CLAIM and METADATA get one slot per distinct key. The host path or
-// header name of each slot is built once here, at configure time, so a request only looks it up.
+// (attribute - 1); HEADER, JWT_CLAIM, METADATA and DYNAMIC_METADATA get one slot per distinct key.
+// The host path or header name of each slot is built once here, at configure time, so a request
+// only looks it up. Metadata slots keep a path into the typed Metadata message (request/metadata.ts):
+// length-prefixed segments, the filter name first; 1.0's NUL-separated keys are converted here.
 import { Tables } from "../decode/tables";
 import { Attr } from "../decode/format";
 import { ByteBuf, IntMap, NONE, U32Buf, u32At, zalloc } from "../bytes/buf";
 
 export const FIXED_SLOTS: u32 = 9;
 
-const JWT_PREFIX = "metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0";
-const METADATA_PREFIX = "metadata\0filter_metadata\0";
+const JWT_FILTER = "envoy.filters.http.jwt_authn";
+const JWT_PAYLOAD = "payload";
 const HEADER_PREFIX = "request\0headers\0";
+
+function segment(pool: ByteBuf, p: usize, n: usize): void {
+  pool.ensure(4);
+  store<u32>(pool.ptr + pool.len, <u32>n);
+  pool.len += 4;
+  pool.bytes(p, n);
+}
+
+function asciiSegment(pool: ByteBuf, s: string): void {
+  pool.ensure(4);
+  store<u32>(pool.ptr + pool.len, <u32>s.length);
+  pool.len += 4;
+  pool.ascii(s);
+}
+
+/** 1.0 key (segments separated by NUL) -> length-prefixed segments. */
+function nulSegments(pool: ByteBuf, p: usize, n: usize): void {
+  let start: usize = 0;
+  for (let i: usize = 0; i <= n; i++) {
+    if (i == n || load<u8>(p + i) == 0) {
+      segment(pool, p + start, i - start);
+      start = i + 1;
+    }
+  }
+}
 
 @unmanaged
 export class Slots {
@@ -49,7 +76,7 @@ export class Slots {
  *  key_str index (the encoder stores each distinct string once). */
 export function buildSlots(t: Tables, leafBlob: usize, leafCount: u32): Slots {
   const keyed = new IntMap(16);
-  const keys = new U32Buf(); // per keyed slot: key_str << 2 | attribute - HEADER
+  const keys = new U32Buf(); // per keyed slot: key_str << 2 | attribute - HEADER (10..13)
   const s = new Slots();
   s.leafSlot = zalloc(<usize>leafCount << 2);
   let count = FIXED_SLOTS;
@@ -87,9 +114,19 @@ export function buildSlots(t: Tables, leafBlob: usize, leafCount: u32): Slots {
     } else {
       const k = keys.get(i - FIXED_SLOTS);
       a = (k & 3) + Attr.Header;
-      pool.ascii(a == Attr.Header ? HEADER_PREFIX : a == Attr.JwtClaim ? JWT_PREFIX : METADATA_PREFIX);
       const key = k >> 2;
-      pool.bytes(t.strPtr(key), t.strLen(key));
+      if (a == Attr.Header) {
+        pool.ascii(HEADER_PREFIX);
+        pool.bytes(t.strPtr(key), t.strLen(key));
+      } else if (a == Attr.JwtClaim) {
+        asciiSegment(pool, JWT_FILTER);
+        asciiSegment(pool, JWT_PAYLOAD);
+        nulSegments(pool, t.strPtr(key), t.strLen(key));
+      } else if (a == Attr.Metadata) {
+        nulSegments(pool, t.strPtr(key), t.strLen(key));
+      } else {
+        pool.bytes(t.strPtr(key), t.strLen(key));
+      }
     }
     store<u8>(s.attr + <usize>i, <u8>a);
     store<u32>(s.path + (<usize>i << 3), start);

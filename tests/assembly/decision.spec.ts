@@ -1,6 +1,7 @@
 // Decisions of blob-format §4 through the whole filter (fake host), for both engines.
 import { Host } from "./helpers/host";
-import { A, ALLOW, AUDIT, BlobBuilder, CUSTOM, DENY, IGNORE_CASE, K, LIST, bytesOf, pairs } from "./helpers/blob";
+import { A, ALLOW, AUDIT, BlobBuilder, CUSTOM, DENY, IGNORE_CASE, JWT_FILTER, K, LIST, LIST_ONLY, bytesOf, pairs } from "./helpers/blob";
+import { Bytes, buffer, cat, hex, jwt, metadata, struct, vBool, vList, vNull, vNum, vRaw, vStr, vStruct } from "./helpers/proto";
 import { configureJson, node, policy, request, result, typicalRequest } from "./helpers/filter";
 export { malloc } from "./helpers/host";
 
@@ -338,58 +339,144 @@ describe("attributes", () => {
       Host.property("connection\0requested_server_name", "");
     }, NONE_DETAILS);
   });
-  it("JWT claims: strings, lists with LIST_ELEMENTS, numbers and objects never match", () => {
-    const JWT = "metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0";
+  it("JWT claims are typed (metadata protobuf): strings match, lists with LIST_ELEMENTS, nothing else", () => {
     const b = new BlobBuilder();
     const a = b.policy("shop", "allow-jwt", ALLOW);
-    b.rule(a, 0, b.leaf(A.JwtClaim, K.Exact, "admins", "groups", LIST));
-    b.rule(a, 1, b.leaf(A.JwtClaim, K.Exact, "admin", "realm\0role"));
-    b.rule(a, 2, b.leaf(A.JwtClaim, K.NonEmpty, "", "exp"));
+    b.rule(a, 0, b.claimLeaf(K.Exact, "admins", ["groups"], LIST));
+    b.rule(a, 1, b.claimLeaf(K.Exact, "admin", ["realm", "role"]));
+    b.rule(a, 2, b.claimLeaf(K.NonEmpty, "", ["exp"]));
+    const rs = roots(b.build());
+    const R0 = "ns[shop]-policy[allow-jwt]-rule[0]";
+    const claim = (k: string, v: Bytes): void => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(jwt([k], [v])));
+    };
+    expectDecision(rs, () => claim("groups", vList([vStr("devs"), vStr("admins")])), null, R0);
+    expectDecision(rs, () => claim("groups", vStr("admins")), null, R0);
+    expectDecision(rs, () => claim("groups", vList([vStr("devs")])), NONE_DETAILS);
+    expectDecision(rs, () => claim("groups", vList([vNull(), vNum(1), vStr("admins")])), null, R0); // null inside a list
+    expectDecision(rs, () => claim("groups", vStruct(["admins"], [vStr("")])), NONE_DETAILS); // an object
+    expectDecision(rs, () => claim("groups", vList([vList([vStr("admins")])])), NONE_DETAILS); // nested lists
+    expectDecision(rs, () => claim("realm", vStruct(["role"], [vStr("admin")])), null, "ns[shop]-policy[allow-jwt]-rule[1]");
+    expectDecision(rs, () => claim("realm", vStruct(["role"], [vList([vStr("admin")])])), NONE_DETAILS); // string matcher only
+    expectDecision(rs, () => claim("realm", vList([vStruct(["role"], [vStr("admin")])])), NONE_DETAILS); // lists are not walked
+    expectDecision(rs, () => claim("exp", vNum(1700000000.0)), NONE_DETAILS);
+    expectDecision(rs, () => claim("exp", vNull()), NONE_DETAILS);
+    expectDecision(rs, () => claim("exp", vBool(true)), NONE_DETAILS);
+    expectDecision(rs, () => claim("exp", vStr("\x01")), null, "ns[shop]-policy[allow-jwt]-rule[2]"); // a string, not a bool
+    expectDecision(rs, () => claim("exp", vStr("a\nb")), NONE_DETAILS); // .+ stops at \n
+    expectDecision(rs, () => claim("exp", vRaw(hex("61ff"))), NONE_DETAILS); // not UTF-8
+    expectDecision(rs, () => typicalRequest("GET", "/"), NONE_DETAILS); // no metadata at all
+  });
+  it("reads the metadata message lazily and once per request", () => {
+    const b = new BlobBuilder();
+    const a = b.policy("shop", "allow-post", ALLOW);
+    b.rule(a, 0, b.and([b.leaf(A.Method, K.Exact, "POST"), b.claimLeaf(K.Exact, "admins", ["groups"], LIST)]));
+    b.rule(a, 1, b.and([b.leaf(A.Method, K.Exact, "POST"), b.claimLeaf(K.NonEmpty, "", ["sub"])]));
+    // (An EXACT claim leaf would be a rule-index key: the indexed engine then reads it to probe.)
+    const rs = roots(b.build());
+    for (let i = 0; i < rs.length; i++) {
+      Host.resetRequest();
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["sub"], [vStr("alice")])));
+      request(rs[i]);
+      expect<i32>(Host.calls("proxy_get_property")).toBe(0);
+      Host.resetRequest();
+      typicalRequest("POST", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["sub"], [vStr("alice")])));
+      expect<u32>(request(rs[i])).toBe(0);
+      expect<i32>(Host.calls("proxy_get_property")).toBe(1);
+    }
+  });
+  it("notRequestPrincipals [*] denies a sub with a newline, a number, invalid UTF-8", () => {
+    const b = new BlobBuilder();
+    const d = b.policy("shop", "require-jwt", DENY);
+    const iss = b.claimLeaf(K.NonEmpty, "", ["iss"]);
+    const sub = b.claimLeaf(K.NonEmpty, "", ["sub"]);
+    b.rule(d, 0, b.not(b.and([iss, sub])));
+    const rs = roots(b.build());
+    const ID = "ns[shop]-policy[require-jwt]-rule[0]";
+    const DENIED = deniedBy(ID);
+    const token = (v: Bytes): void => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["iss", "sub"], [vStr("https://issuer"), v])));
+    };
+    expectDecision(rs, () => token(vStr("user1")), null);
+    expectDecision(rs, () => token(vStr("user\n1")), DENIED, ID);
+    expectDecision(rs, () => token(vNum(1.5)), DENIED, ID);
+    expectDecision(rs, () => token(vList([vStr("user1")])), DENIED, ID);
+    expectDecision(rs, () => token(vRaw(hex("75c0af"))), DENIED, ID);
+    expectDecision(rs, () => token(vStr("")), DENIED, ID);
+    expectDecision(rs, () => typicalRequest("GET", "/"), DENIED, ID);
+  });
+  it("malformed metadata bytes are UNKNOWN: a DENY matches, an ALLOW does not", () => {
+    const b = new BlobBuilder();
+    const d = b.policy("shop", "deny-admins", DENY);
+    b.rule(d, 0, b.claimLeaf(K.Exact, "admins", ["groups"], LIST));
+    const rs = roots(b.build());
+    const ID = "ns[shop]-policy[deny-admins]-rule[0]";
+    const DENIED = deniedBy(ID);
+    expectDecision(rs, () => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(hex("0aff"))); // a length past the end
+    }, DENIED, ID);
+    expectDecision(rs, () => {
+      typicalRequest("GET", "/");
+      Host.propertyStatus("metadata", 3);
+    }, DENIED, ID);
+    expectDecision(rs, () => {
+      typicalRequest("GET", "/");
+      // A Value with two kinds (never written by Envoy).
+      Host.propertyBytes("metadata", buffer(jwt(["groups"], [cat([vStr("x"), vNum(1)])])));
+    }, DENIED, ID);
+    expectDecision(rs, () => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(jwt(["groups"], [vStr("users")])));
+    }, null);
+  });
+  it("1.0 claim and metadata attributes read the same typed values", () => {
+    const b = new BlobBuilder();
+    const a = b.policy("shop", "allow-jwt", ALLOW);
+    b.rule(a, 0, b.leaf(A.JwtClaim, K.Exact, "admin", "realm\0role", LIST));
+    b.rule(a, 1, b.leaf(A.Metadata, K.Exact, "gold", "envoy.filters.http.ext_authz\0tenant", LIST));
     const rs = roots(b.build());
     expectDecision(rs, () => {
       typicalRequest("GET", "/");
-      Host.propertyBytes(JWT + "groups", pairs(["devs", "", "admins", ""]));
+      Host.propertyBytes("metadata", buffer(jwt(["realm"], [vStruct(["role"], [vList([vStr("admin")])])])));
     }, null, "ns[shop]-policy[allow-jwt]-rule[0]");
     expectDecision(rs, () => {
       typicalRequest("GET", "/");
-      Host.property(JWT + "groups", "admins");
-    }, null, "ns[shop]-policy[allow-jwt]-rule[0]");
-    expectDecision(rs, () => {
-      typicalRequest("GET", "/");
-      Host.propertyBytes(JWT + "groups", pairs(["devs", ""]));
-    }, NONE_DETAILS);
-    expectDecision(rs, () => {
-      typicalRequest("GET", "/");
-      Host.property(JWT + "realm\0role", "admin");
+      Host.propertyBytes("metadata", buffer(metadata("envoy.filters.http.ext_authz", struct(["tenant"], [vStr("gold")]))));
     }, null, "ns[shop]-policy[allow-jwt]-rule[1]");
     expectDecision(rs, () => {
       typicalRequest("GET", "/");
-      Host.propertyBytes(JWT + "realm\0role", pairs(["admin", ""])); // a list without LIST_ELEMENTS
-    }, NONE_DETAILS);
-    expectDecision(rs, () => {
-      typicalRequest("GET", "/");
-      const d = new ArrayBuffer(8);
-      store<f64>(changetype<usize>(d), 1700000000.0);
-      Host.propertyBytes(JWT + "exp", d); // a number
-    }, NONE_DETAILS);
-    expectDecision(rs, () => {
-      typicalRequest("GET", "/");
-      Host.propertyStatus(JWT + "exp", 3); // null: SerializationFailure
-    }, NONE_DETAILS);
-    expectDecision(rs, () => {
-      typicalRequest("GET", "/");
-      Host.propertyBytes(JWT + "exp", bytesOf([1])); // a bool
+      Host.propertyBytes("metadata", buffer(jwt(["realm"], [vNum(3)])));
     }, NONE_DETAILS);
   });
-  it("dynamic metadata", () => {
+  it("dynamic metadata: [v] values match lists only; keys are literal (NUL, brackets)", () => {
     const b = new BlobBuilder();
     const a = b.policy("shop", "allow-md", ALLOW);
-    b.rule(a, 0, b.leaf(A.Metadata, K.Exact, "gold", "envoy.filters.http.ext_authz\0tenant", LIST));
+    const F = "envoy.filters.http.ext_authz";
+    b.rule(a, 0, b.mdLeaf(K.Exact, "gold", [F, "tenant"], LIST_ONLY));
+    b.rule(a, 1, b.mdLeaf(K.Exact, "x", [F, "a\0b"]));
+    b.rule(a, 2, b.mdLeaf(K.Exact, "y", [JWT_FILTER, "payload][sub"]));
     const rs = roots(b.build());
+    const md = (keys: Array<string>, values: Array<Bytes>): void => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(metadata(F, struct(keys, values))));
+    };
+    expectDecision(rs, () => md(["tenant"], [vList([vStr("silver"), vStr("gold")])]), null, "ns[shop]-policy[allow-md]-rule[0]");
+    expectDecision(rs, () => md(["tenant"], [vStr("gold")]), NONE_DETAILS);
+    expectDecision(rs, () => md(["a\0b"], [vStr("x")]), null, "ns[shop]-policy[allow-md]-rule[1]");
+    expectDecision(rs, () => md(["a"], [vStruct(["b"], [vStr("x")])]), NONE_DETAILS);
     expectDecision(rs, () => {
       typicalRequest("GET", "/");
-      Host.propertyBytes("metadata\0filter_metadata\0envoy.filters.http.ext_authz\0tenant", pairs(["silver", "", "gold", ""]));
-    }, null, "ns[shop]-policy[allow-md]-rule[0]");
+      Host.propertyBytes("metadata", buffer(jwt(["sub"], [vStr("y")])));
+    }, NONE_DETAILS); // payload.sub is not the key "payload][sub"
+    expectDecision(rs, () => {
+      typicalRequest("GET", "/");
+      Host.propertyBytes("metadata", buffer(metadata(JWT_FILTER, struct(["payload][sub"], [vStr("y")]))));
+    }, null, "ns[shop]-policy[allow-md]-rule[2]");
     expectDecision(rs, () => typicalRequest("GET", "/"), NONE_DETAILS);
   });
   it("a host error reading an attribute is UNKNOWN: fail-safe per engine", () => {
@@ -453,7 +540,7 @@ describe("hot path", () => {
     const a = b.policy("shop", "allow", ALLOW);
     b.rule(a, 0, b.patternLeaf(A.UrlPath, ["\x0000", "a", "\x0000", "a", "\x0000", "b"]));
     b.rule(a, 1, b.leaf(A.Header, K.Suffix, "\0", "x-bin"));
-    b.rule(a, 2, b.leaf(A.JwtClaim, K.Exact, "x", "sub", LIST));
+    b.rule(a, 2, b.claimLeaf(K.Exact, "x", ["sub"], LIST));
     const rs = roots(b.build());
     big = "/";
     for (let i = 0; i < 61440; i++) big += "a";
@@ -472,8 +559,8 @@ describe("hot path", () => {
     }, null, "ns[shop]-policy[allow]-rule[1]");
     expectDecision(rs, () => {
       typicalRequest("GET", "/");
-      // Pairs header claiming more elements than bytes: not a list, and not "x".
-      Host.propertyBytes("metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0sub", bytesOf([9, 0, 0, 0, 1, 0, 0, 0]));
+      // Truncated protobuf: UNKNOWN, which an ALLOW rule does not match.
+      Host.propertyBytes("metadata", bytesOf([0x0a, 0x80]));
     }, NONE_DETAILS);
   });
 });

@@ -5,7 +5,7 @@ import { Decoded, decodeAll, decodeBlob } from "../../assembly/decode/decoder";
 import { DecodeError, decodeErrorName } from "../../assembly/decode/errors";
 import { NONE as NO_STR } from "../../assembly/decode/format";
 import { Tables } from "../../assembly/decode/tables";
-import { A, ALLOW, AUDIT, BlobBuilder, CUSTOM, DENY, K, heapCopy, peek32, poke32, poke8, seal } from "./helpers/blob";
+import { A, ALLOW, AUDIT, BlobBuilder, CUSTOM, DENY, K, bytesOf, heapCopy, peek32, poke32, poke8, seal } from "./helpers/blob";
 
 function decode(b: ArrayBuffer): Decoded {
   const p = heapCopy(b);
@@ -152,7 +152,7 @@ describe("decoder: header errors", () => {
   });
   it("BadMinor: a newer minor is refused", () => {
     const b = rich().build();
-    store<u16>(changetype<usize>(b), 2, 6);
+    store<u16>(changetype<usize>(b), 3, 6);
     seal(b);
     expect<DecodeError>(errorOf(b)).toBe(DecodeError.BadMinor);
   });
@@ -352,7 +352,7 @@ describe("decoder: table errors", () => {
     const bb = rich();
     bb.build(); // fills sectionAt
     const leaf0 = bb.sectionAt[6] + 4; // leaf 0: METHOD EXACT GET
-    const cases: Array<i32> = [0, 13, 1, 9, 1, 7, 2, 4, 3, 1, 2, 2];
+    const cases: Array<i32> = [0, 14, 1, 9, 1, 7, 2, 4, 3, 1, 2, 2];
     for (let i = 0; i < cases.length; i += 2) {
       const b = bb.build();
       poke8(b, leaf0 + cases[i], <u8>cases[i + 1]);
@@ -382,6 +382,24 @@ describe("decoder: table errors", () => {
     const md = new BlobBuilder();
     ruleOn(md, md.leaf(A.Metadata, K.Exact, "v", "only-a-filter-name"));
     expect<DecodeError>(errorOf(md.build())).toBe(DecodeError.BadLeafOperand);
+    const typed = new BlobBuilder();
+    ruleOn(typed, typed.mdLeaf(K.Exact, "v", ["only-a-filter-name"]));
+    expect<DecodeError>(errorOf(typed.build())).toBe(DecodeError.BadLeafOperand);
+    const noFilter = new BlobBuilder();
+    ruleOn(noFilter, noFilter.mdLeaf(K.Exact, "v", ["", "key"]));
+    expect<DecodeError>(errorOf(noFilter.build())).toBe(DecodeError.BadLeafOperand);
+    const overrun = new BlobBuilder();
+    ruleOn(overrun, overrun.rawLeaf(A.DynamicMetadata, K.Exact, 0, overrun.strBytes(bytesOf([1, 0, 0, 0, 0x66, 9, 0, 0, 0, 0x6b])), overrun.str("v"), 0));
+    expect<DecodeError>(errorOf(overrun.build())).toBe(DecodeError.BadLeafOperand);
+    const emptyKey = new BlobBuilder();
+    ruleOn(emptyKey, emptyKey.mdLeaf(K.Exact, "v", ["f", ""]));
+    expect<DecodeError>(errorOf(emptyKey.build())).toBe(DecodeError.None);
+    const bothLists = new BlobBuilder();
+    ruleOn(bothLists, bothLists.mdLeaf(K.Exact, "v", ["f", "k"], 2 | 4));
+    expect<DecodeError>(errorOf(bothLists.build())).toBe(DecodeError.BadLeaf);
+    const listOnHeader = new BlobBuilder();
+    ruleOn(listOnHeader, listOnHeader.leaf(A.Header, K.Exact, "v", "x-a", 4));
+    expect<DecodeError>(errorOf(listOnHeader.build())).toBe(DecodeError.BadLeaf);
     const aux = new BlobBuilder();
     ruleOn(aux, aux.leaf(A.Method, K.Exact, "GET", "", 0, 5));
     expect<DecodeError>(errorOf(aux.build())).toBe(DecodeError.BadLeafOperand);

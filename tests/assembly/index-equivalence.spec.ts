@@ -1,5 +1,6 @@
 // The indexed engine must decide exactly like the linear one (same verdict, same effective ids,
 // same shadow results), while evaluating only candidate rules.
+import { buffer, jwt, vList, vNum, vStr } from "./helpers/proto";
 import { Host } from "./helpers/host";
 import { A, ALLOW, AUDIT, BlobBuilder, DENY, IGNORE_CASE, K, LIST, pairs } from "./helpers/blob";
 import { configureJson, node, request, typicalRequest } from "./helpers/filter";
@@ -31,7 +32,7 @@ function randomLeaf(b: BlobBuilder): u32 {
     case 4: return b.leaf(A.Header, K.Exact, TENANTS[rnd(TENANTS.length)], "x-tenant");
     case 5: return b.leaf(A.PeerPrincipal, K.Exact, "spiffe://cluster.local/" + PRINCIPALS[rnd(PRINCIPALS.length)]);
     case 6: return b.cidr(A.SourceIp, [10, <u8>rnd(3), 0, 0], 16);
-    case 7: return b.leaf(A.JwtClaim, K.Exact, GROUPS[rnd(GROUPS.length)], "groups", LIST);
+    case 7: return rnd(2) == 0 ? b.claimLeaf(K.Exact, GROUPS[rnd(GROUPS.length)], ["groups"], LIST) : b.claimLeaf(K.Exact, GROUPS[rnd(GROUPS.length)], ["sub"]);
     case 8: return b.leaf(A.UrlPath, K.Suffix, ".css");
     case 9: return b.leaf(A.Header, K.Prefix, TENANTS[rnd(TENANTS.length)].substring(0, 2), "x-tenant", IGNORE_CASE);
     default: return b.leaf(A.PeerPrincipal, K.NonEmpty);
@@ -75,7 +76,10 @@ function randomRequest(): void {
   if (rnd(3) != 0) Host.property("request\0headers\0x-tenant", TENANTS[rnd(TENANTS.length)]);
   Host.property("source\0address", "10." + rnd(4).toString() + ".1.1:" + (rnd(5) == 0 ? "0" : "4000"));
   if (rnd(6) == 0) Host.header("x-forwarded-for", "1.2.3.4");
-  if (rnd(2) == 0) Host.propertyBytes("metadata\0filter_metadata\0envoy.filters.http.jwt_authn\0payload\0groups", pairs([GROUPS[rnd(3)], "", GROUPS[rnd(3)], ""]));
+  if (rnd(2) == 0) {
+    const sub = rnd(3) == 0 ? vList([vStr(GROUPS[rnd(3)])]) : rnd(2) == 0 ? vNum(2) : vStr(GROUPS[rnd(3)]);
+    Host.propertyBytes("metadata", buffer(jwt(["groups", "sub"], [vList([vStr(GROUPS[rnd(3)]), vStr(GROUPS[rnd(3)])]), sub])));
+  }
 }
 
 const KEYS = ["meshauthz.policy", "meshauthz.audit", "meshauthz.shadow_deny", "meshauthz.shadow_deny_policy", "meshauthz.shadow_allow", "meshauthz.shadow_allow_policy"];

@@ -29,6 +29,17 @@ function setup(): void {
   tables = d.tables;
 }
 
+/** Raw bytes (not text): hex pairs, e.g. "61ff62". */
+function raw(hex: string): ArrayBuffer {
+  const b = new ArrayBuffer(hex.length >> 1);
+  for (let i = 0; i < hex.length; i += 2) store<u8>(changetype<usize>(b) + (i >> 1), <u8>I32.parseInt(hex.substr(i, 2), 16));
+  return b;
+}
+function mb(i: i32, hex: string): bool {
+  const b = raw(hex);
+  return matchPattern(tables!, pats[i], changetype<usize>(b), <usize>b.byteLength);
+}
+
 function m(i: i32, v: string): bool {
   const b = String.UTF8.encode(v);
   return matchPattern(tables!, pats[i], changetype<usize>(b), <usize>b.byteLength);
@@ -43,6 +54,7 @@ describe("pattern matcher", () => {
     expect<bool>(inClass(0, 10)).toBe(false);
     expect<bool>(inClass(0, 47)).toBe(true);
     expect<bool>(inClass(1, 47)).toBe(false);
+    expect<bool>(inClass(0, 0xc3)).toBe(false); // lead bytes are units of several bytes, not classes
     expect<bool>(inClass(2, 0x2a)).toBe(false); // '*' is not in Envoy's pchar class
     expect<bool>(inClass(2, 0x25)).toBe(true); // '%'
     expect<bool>(inClass(2, 0x40)).toBe(true); // '@'
@@ -71,6 +83,30 @@ describe("pattern matcher", () => {
     expect<bool>(m(3, "/x/a.b.css")).toBe(true);
     expect<bool>(m(3, "/x/a/b.css")).toBe(false);
     expect<bool>(m(3, "/x/a.cssx")).toBe(false);
+  });
+  it("RE2 UTF-8 mode: `.` is one UTF-8 sequence, invalid bytes never match", () => {
+    expect<bool>(m(2, "h\u00e9llo \u4e16\u754c \ud83d\ude00")).toBe(true);
+    expect<bool>(mb(2, "00")).toBe(true); // NUL is a code point
+    expect<bool>(mb(2, "7f")).toBe(true);
+    expect<bool>(mb(2, "80")).toBe(false); // lone continuation byte
+    expect<bool>(mb(2, "ff")).toBe(false);
+    expect<bool>(mb(2, "c0af")).toBe(false); // C0/C1 leads are never accepted
+    expect<bool>(mb(2, "c3")).toBe(false); // truncated
+    expect<bool>(mb(2, "c3a9")).toBe(true);
+    expect<bool>(mb(2, "e08080")).toBe(true); // overlong E0 form: RE2 accepts it (Add_80_10ffff)
+    expect<bool>(mb(2, "eda080")).toBe(true); // surrogate: accepted too
+    expect<bool>(mb(2, "f4908080")).toBe(true); // above U+10FFFF in an F4 sequence: accepted
+    expect<bool>(mb(2, "f5808080")).toBe(false);
+    expect<bool>(mb(2, "61ff62")).toBe(false);
+    expect<bool>(mb(1, "61ff62")).toBe(false); // .* cannot cross it either
+    expect<bool>(mb(2, "e282")).toBe(false);
+    expect<bool>(mb(2, "e282ac")).toBe(true);
+  });
+  it("[^/] matches newlines and UTF-8 sequences, not invalid bytes", () => {
+    expect<bool>(m(3, "/x/a\nb.css")).toBe(true); // ClassNL: negated classes include \n
+    expect<bool>(m(3, "/x/\u00e9.css")).toBe(true);
+    expect<bool>(mb(3, "2f782f" + "ff" + "2e637373")).toBe(false);
+    expect<bool>(inClass(1, 10)).toBe(true);
   });
   it("literal-only patterns are full matches", () => {
     expect<bool>(m(4, "abc")).toBe(true);

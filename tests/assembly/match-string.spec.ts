@@ -16,6 +16,11 @@ function suf(v: string, o: string, fold: bool = false): bool {
   return matchSuffix(changetype<usize>(a), a.byteLength, changetype<usize>(b), b.byteLength, fold);
 }
 
+function ne(v: string): bool {
+  const a = String.UTF8.encode(v);
+  return matchNonEmpty(changetype<usize>(a), a.byteLength);
+}
+
 describe("string matchers", () => {
   it("EXACT compares bytes", () => {
     expect<bool>(ex("/api", "/api")).toBe(true);
@@ -44,8 +49,17 @@ describe("string matchers", () => {
     expect<bool>(suf("STYLE.CSS", ".css", true)).toBe(true);
     expect<bool>(suf("x", "")).toBe(true);
   });
-  it("NONEMPTY", () => {
-    expect<bool>(matchNonEmpty(0)).toBe(false);
-    expect<bool>(matchNonEmpty(1)).toBe(true);
+  it("NONEMPTY is RE2 FullMatch of .+", () => {
+    expect<bool>(ne("")).toBe(false);
+    expect<bool>(ne("x")).toBe(true);
+    expect<bool>(ne("user\n1")).toBe(false); // `.` never matches \n
+    expect<bool>(ne("\n")).toBe(false);
+    expect<bool>(ne("a\rb\tc\0")).toBe(true);
+    expect<bool>(ne("\u00fc\u4e16\ud83d\ude00")).toBe(true);
+    const bad = new ArrayBuffer(3);
+    store<u8>(changetype<usize>(bad), 0x61);
+    store<u8>(changetype<usize>(bad) + 1, 0xff); // not UTF-8: RE2's `.` does not match it
+    store<u8>(changetype<usize>(bad) + 2, 0x62);
+    expect<bool>(matchNonEmpty(changetype<usize>(bad), 3)).toBe(false);
   });
 });

@@ -8,8 +8,8 @@ import {
   serviceAccountMatcher,
   trustDomainMatcher,
 } from "../../tools/compile/matchers/peer-identity.ts";
-import { requestPrincipalMatcher } from "../../tools/compile/matchers/request-auth.ts";
-import { headerMatcher, hostMatcher, pathMatcher, uriTemplatePieces } from "../../tools/compile/matchers/request-http.ts";
+import { audienceMatcher, claimMatcher, claimNames, requestPrincipalMatcher } from "../../tools/compile/matchers/request-auth.ts";
+import { headerMatcher, hostMatcher, inlineHeaderMatcher, metadataMatcher, pathMatcher, splitMetadataKey, trimBrackets, uriTemplatePieces } from "../../tools/compile/matchers/request-http.ts";
 import { TrustDomainBundle } from "../../tools/compile/matchers/trust-domain-bundle.ts";
 
 const leafOf = (n: MatchNode) => {
@@ -71,17 +71,56 @@ test("trust domain aliases: cluster.local and local domains expand, others stay"
   assert.deepEqual(new TrustDomainBundle("cluster.local", []).replaceAliases(["cluster.local/ns/a/sa/b"]), ["cluster.local/ns/a/sa/b"]);
 });
 
-test("requestPrincipals split at the last slash into iss and sub", () => {
+const JWT = "envoy.filters.http.jwt_authn";
+const claimOf = (n: MatchNode) => leafOf(n).path?.slice(2).join(".");
+
+test("requestPrincipals split at the last slash into iss and sub, string matchers on the typed payload", () => {
   const n = requestPrincipalMatcher("https://accounts.google.com/1234") as { op: string; children: MatchNode[] };
   assert.equal(n.op, "and");
-  assert.deepEqual(leafOf(n.children[0]), { attribute: Attribute.JwtClaim, key: "iss", kind: MatchKind.Exact, value: "https://accounts.google.com", listElements: false });
-  assert.deepEqual(leafOf(n.children[1]), { attribute: Attribute.JwtClaim, key: "sub", kind: MatchKind.Exact, value: "1234", listElements: false });
+  assert.deepEqual(leafOf(n.children[0]), { attribute: Attribute.DynamicMetadata, path: [JWT, "payload", "iss"], kind: MatchKind.Exact, value: "https://accounts.google.com", listElements: false });
+  assert.deepEqual(leafOf(n.children[1]), { attribute: Attribute.DynamicMetadata, path: [JWT, "payload", "sub"], kind: MatchKind.Exact, value: "1234", listElements: false });
   const star = requestPrincipalMatcher("*") as { children: MatchNode[] };
-  assert.deepEqual(star.children.map((c) => [leafOf(c).key, leafOf(c).kind]), [["iss", MatchKind.NonEmpty], ["sub", MatchKind.NonEmpty]]);
+  assert.deepEqual(star.children.map((c) => [claimOf(c), leafOf(c).kind]), [["iss", MatchKind.NonEmpty], ["sub", MatchKind.NonEmpty]]);
   const issOnly = requestPrincipalMatcher("iss.example.com/*") as { children: MatchNode[] };
-  assert.deepEqual(issOnly.children.map((c) => [leafOf(c).key, leafOf(c).kind]), [["iss", MatchKind.Exact], ["sub", MatchKind.NonEmpty]]);
+  assert.deepEqual(issOnly.children.map((c) => [claimOf(c), leafOf(c).kind]), [["iss", MatchKind.Exact], ["sub", MatchKind.NonEmpty]]);
   const noSlash = requestPrincipalMatcher("*suffix") as { children: MatchNode[] };
-  assert.deepEqual(noSlash.children.map((c) => [leafOf(c).key, leafOf(c).kind, leafOf(c).value]), [["iss", MatchKind.NonEmpty, undefined], ["sub", MatchKind.Suffix, "suffix"]]);
+  assert.deepEqual(noSlash.children.map((c) => [claimOf(c), leafOf(c).kind, leafOf(c).value]), [["iss", MatchKind.NonEmpty, undefined], ["sub", MatchKind.Suffix, "suffix"]]);
+});
+
+test("claim keys as Istio's extractNameInNestedBrackets: struct keys, literal, with its fallback", () => {
+  assert.deepEqual(claimNames("[groups]"), ["groups"]);
+  assert.deepEqual(claimNames("[realm][role]"), ["realm", "role"]);
+  assert.deepEqual(claimNames("[groups][0]"), ["groups", "0"]); // a struct key "0", never a list index
+  assert.deepEqual(claimNames("[a\0b]"), ["a\0b"]); // NUL is a key character
+  assert.deepEqual(claimNames("[a.b]"), ["a.b"]);
+  assert.deepEqual(claimNames("[a][]"), ["a", ""]);
+  assert.deepEqual(claimNames("[a[b]"), ["a[b"]); // fallback: whole name, outer brackets removed
+  assert.deepEqual(claimNames("[a]x[b]"), ["a]x[b"]);
+  assert.deepEqual(claimNames("[a]]"), ["a]"]);
+  assert.deepEqual(claimNames("[[a]]"), ["[a]"]);
+  assert.equal(claimNames("[a][b"), null);
+  assert.equal(claimNames("x[a]"), null);
+  const leaf = leafOf(claimMatcher(["groups", "0"], "admins"));
+  assert.deepEqual(leaf, { attribute: Attribute.DynamicMetadata, path: [JWT, "payload", "groups", "0"], kind: MatchKind.Exact, value: "admins", listElements: true });
+  assert.equal(leafOf(audienceMatcher("*")).kind, MatchKind.NonEmpty);
+  assert.equal(leafOf(audienceMatcher("*")).listElements, true);
+});
+
+test("experimental.envoy.filters keys split once; [v] values trim every bracket and match lists only", () => {
+  assert.deepEqual(splitMetadataKey("experimental.envoy.filters.http.jwt_authn[payload][sub]"), ["envoy.filters.http.jwt_authn", "payload][sub"]);
+  assert.deepEqual(splitMetadataKey("experimental.envoy.filters.a.b[c]"), ["envoy.filters.a.b", "c"]);
+  assert.deepEqual(splitMetadataKey("experimental.envoy.filters.a[c]]"), ["envoy.filters.a", "c]"]);
+  assert.deepEqual(splitMetadataKey("experimental.envoy.filters.a[x\0y]"), ["envoy.filters.a", "x\0y"]);
+  assert.equal(splitMetadataKey("experimental.envoy.filters.a"), null);
+  assert.equal(trimBrackets("[[gold]]"), "gold");
+  assert.equal(trimBrackets("[a]b]"), "a]b");
+  assert.equal(trimBrackets("[]"), "");
+  const list = leafOf(metadataMatcher("envoy.filters.http.ext_authz", "tenant", "[[gold]]"));
+  assert.deepEqual(list, { attribute: Attribute.DynamicMetadata, path: ["envoy.filters.http.ext_authz", "tenant"], kind: MatchKind.Exact, value: "gold", listOnly: true });
+  const str = leafOf(metadataMatcher("envoy.filters.http.ext_authz", "tenant", "gold"));
+  assert.equal(str.listOnly, undefined);
+  assert.equal(str.listElements, undefined);
+  assert.equal(leafOf(metadataMatcher("f", "k", "*")).kind, MatchKind.NonEmpty);
 });
 
 test("hosts ignore case and `*` means present; paths `*` means non-empty", () => {
@@ -109,4 +148,14 @@ test("CIDRs are masked as Envoy masks them", () => {
   assert.deepEqual(Array.from(parseCidr("::ffff:1.2.3.4").address.subarray(10)), [0xff, 0xff, 1, 2, 3, 4]);
   assert.throws(() => parseCidr("10.1.2.300"));
   assert.throws(() => parseCidr("10.1.2.3/33"));
+});
+
+test("inline headers: every `.*` of Istio's regex is an RE2 gap, never a byte prefix/suffix", () => {
+  const kinds = (n: MatchNode): MatchKind[] => (n.op === "or" ? n.children.map((c) => leafOf(c).kind) : [leafOf(n).kind]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "b*")), [MatchKind.Pattern, MatchKind.Pattern]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "*b")), [MatchKind.Pattern, MatchKind.Pattern]);
+  assert.deepEqual(kinds(inlineHeaderMatcher("x-a", "b")), [MatchKind.Exact, MatchKind.Pattern, MatchKind.Pattern, MatchKind.Pattern]);
+  const first = inlineHeaderMatcher("X-A", "b*") as { children: MatchNode[] };
+  assert.deepEqual(leafOf(first.children[0]).pattern, [{ kind: "literal", text: "b" }, { kind: "gap", cls: GapClass.Any, min: 0 }]);
+  assert.equal(leafOf(first.children[0]).key, "x-a");
 });

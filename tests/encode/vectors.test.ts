@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { crc32 } from "node:zlib";
 import { buildVectors, VECTORS } from "../vectors/vectors.ts";
+import { FORMAT_MINOR } from "../../tools/encode/format.ts";
 
 for (const v of buildVectors()) {
   test(`vector ${v.name} matches the committed file`, () => {
@@ -21,7 +22,7 @@ test("valid vectors carry a correct header", () => {
     const tcp = v.expect.tcp_dropped !== null;
     assert.equal(Buffer.from(v.blob.subarray(0, 4)).toString("latin1"), "MAZB");
     assert.equal(view.getUint16(4, true), 1);
-    assert.equal(view.getUint16(6, true), tcp ? 1 : 0, v.name);
+    assert.equal(view.getUint16(6, true), tcp ? FORMAT_MINOR : 0, v.name);
     assert.equal(view.getUint32(8, true), v.blob.length);
     assert.equal(view.getUint32(12, true), crc32(v.blob.subarray(16)));
     assert.equal(view.getUint32(20, true), tcp ? 8 : 7, v.name);

@@ -4,6 +4,11 @@
 // everything is drawn from one per-scenario vocabulary ("pool") that both sides share, so principals meet
 // matching SANs, paths meet their prefixes/suffixes/templates, IPs fall inside and outside CIDRs, etc.
 //
+// Values carry what Envoy can deliver (issue 9): header values, SNI and SANs are bytes and may hold `\n`
+// (SNI, SANs), control characters and bytes that are not UTF-8; JWT claims have every JSON type (null, bool,
+// number, strings with control characters and `\n`, nested objects, lists holding nulls and objects) and
+// shapes that once fooled the filter's type guessing; certificates may carry several URI and DNS SANs.
+//
 // CUSTOM is out of scope (the filter does not call providers yet). About one request in ten is a TCP
 // connection (protocol TCP: no HTTP attributes), decided by the filter's network mode.
 // Generated policies must pass `compilePolicyObjects` without errors; the runner counts any rejection as a
@@ -51,13 +56,16 @@ const SA_WORDS = ["frontend", "backend", "admin", "sa-1", "default", "web"];
 const PATH_SEGMENTS = ["api", "v1", "v2", "admin", "data", "users", "a.txt", "x~y", "%41", "foo;bar", "Admin", "-", "s=1", "@me"];
 const HOST_BASES = ["backend", "backend.shop.svc.cluster.local", "example.com", "api.example.com", "Backend.Shop"];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PURGE"];
-const HEADER_NAMES = ["x-user", "x-tenant", "X-Api-Key", "content-type", "user-agent", "x-forwarded-for", "x.dotted", "x-empty"];
+const HEADER_NAMES = ["x-user", "x-tenant", "X-Api-Key", "content-type", "user-agent", "x-forwarded-for", "x.dotted", "x-empty", "host"];
 const HEADER_VALUES = ["alice", "bob", "admin", "application/json", "application/grpc", "v1,v2", "a b", "Alice", "10.0.0.1", "*"];
 const ISSUERS = ["https://issuer.example", "issuer-b", "https://accounts.google.com", "iss/with/slash"];
 const SUBJECTS = ["alice", "bob", "12345", "svc-a", "Alice"];
 const AUDIENCES = ["aud-1", "aud-2", "web", "https://api.example"];
 const PRESENTERS = ["client-1", "web", "cli"];
-const CLAIM_PATHS = [["groups"], ["nested", "role"], ["a.b"], ["scope"], ["iss"], ["num"], ["flag"], ["deep", "x", "y"]];
+const CLAIM_PATHS = [
+  ["groups"], ["nested", "role"], ["a.b"], ["scope"], ["iss"], ["num"], ["flag"], ["deep", "x", "y"], ["groups", "0"], ["permission"],
+  ["obj"], ["nul\u0000key"],
+];
 const CLAIM_VALUES = ["admin", "dev", "read", "write", "x", "Admin"];
 const PORTS = [8080, 80, 443, 9090, 15000, 65535, 1];
 const SNIS = ["outbound_.8080_._.backend.shop.svc.cluster.local", "backend.shop", "example.com", "api.example.com"];
@@ -299,6 +307,8 @@ function conditionArb(pool: Pool): fc.Arbitrary<Condition> {
   return fc.oneof(
     { arbitrary: keyed(pick(pool.headerNames).chain(headerNameCase).map((n) => `request.headers[${n}]`), headerValue), weight: 4 },
     { arbitrary: keyed(fc.constantFrom("request.headers[:authority]", "request.headers[:method]", "request.headers[:path]"), fc.oneof(pick(pool.hosts), pick(pool.methods), pick(pool.paths)).chain((t) => formOf(t))), weight: 1 },
+    // `host` is :authority in Envoy's header map (header_map_impl.cc)
+    { arbitrary: keyed(fc.constantFrom("request.headers[host]", "request.headers[Host]"), pick(pool.hosts).chain((t) => formOf(t))), weight: 1 },
     // No request.experimental.inline.headers: no Istio release accepts the key (docs/istio-versions.md).
     { arbitrary: keyed(fc.constantFrom("source.ip", "remote.ip", "destination.ip"), cidrArb(pool)), weight: 4 },
     { arbitrary: keyed(fc.constant("destination.port"), portValue(pool)), weight: 2 },
@@ -315,6 +325,14 @@ function conditionArb(pool: Pool): fc.Arbitrary<Condition> {
       arbitrary: keyed(
         fc.constantFrom("experimental.envoy.filters.network.mysql_proxy[db.table]", "experimental.envoy.filters.http.jwt_authn[payload]"),
         fc.constantFrom("[update]", "x", "*", "[*]"),
+      ),
+      weight: 1,
+    },
+    {
+      // Istio splits the key ONCE: `[payload][sub]` is the literal key `payload][sub` (generator.go)
+      arbitrary: keyed(
+        fc.constantFrom("experimental.envoy.filters.http.jwt_authn[payload][sub]", "experimental.envoy.filters.http.jwt_authn[payload][groups]"),
+        fc.oneof(pick(pool.claimValues).chain((t) => formOf(t)), pick(pool.claimValues).map((t) => `[${t}]`), pick(pool.claimValues).map((t) => `[[${t}]]`), pick(pool.subjects), fc.constant("[*]")),
       ),
       weight: 1,
     },
@@ -476,7 +494,7 @@ export function hintsFrom(policies: AuthorizationPolicy[]): Hints {
         const m = /^request\.(?:experimental\.inline\.)?headers\[(.*)\]$/.exec(key);
         if (m) {
           if (m[1] === ":path") add("paths", vs);
-          else if (m[1] === ":authority") add("hosts", vs);
+          else if (m[1] === ":authority" || m[1]!.toLowerCase() === "host") add("hosts", vs);
           else if (m[1] === ":method") add("methods", vs);
           else {
             if (!h.headerNames.includes(m[1]!)) h.headerNames.push(m[1]!);
@@ -534,13 +552,50 @@ function ipTextArb(pool: Pool): fc.Arbitrary<string> {
     });
 }
 
+/** The little-endian float64 whose 8 bytes are `text` (padded/cut to 8), when finite: a number that reads as text. */
+function numberSpelling(text: string): number {
+  const b = Buffer.alloc(8, 0x5f);
+  Buffer.from(text, "latin1").copy(b, 0, 0, 8);
+  const n = b.readDoubleLE(0);
+  return Number.isFinite(n) ? n : 1.5;
+}
+
+/** The pairs serialization of a list of strings, as a string: what a list property looks like to a filter. */
+function pairsShaped(items: string[]): string {
+  const head = Buffer.alloc(4 + 8 * items.length);
+  head.writeUInt32LE(items.length, 0);
+  items.forEach((it, i) => head.writeUInt32LE(Buffer.byteLength(it), 4 + 8 * i));
+  return head.toString("latin1") + items.map((it) => `${it}\0\0`).join("");
+}
+
+/** A claim string with characters no printable claim has: `\n` (RE2's `.` stops there), NUL, C0, U+2028. */
+function claimSpice(token: string): fc.Arbitrary<string> {
+  return fc
+    .tuple(fc.constantFrom("\n", "\0", "\x01", "\x1f", "\t", "\u2028", "\r"), fc.constantFrom<"pre" | "mid" | "post">("pre", "mid", "post"))
+    .map(([c, at]) => (at === "pre" ? c + token : at === "post" ? token + c : token.slice(0, token.length >> 1) + c + token.slice(token.length >> 1)));
+}
+
+/** Any claim value: every JSON type, shapes that once fooled the filter's type guessing, and hinted strings. */
+function claimValueArb(vals: string[], hs: string[]): fc.Arbitrary<unknown> {
+  const str = hinted(hs, vals);
+  const leaf: fc.Arbitrary<unknown> = fc.oneof(
+    { arbitrary: str.chain(variant), weight: 6 },
+    { arbitrary: str.chain(claimSpice), weight: 3 },
+    { arbitrary: fc.constantFrom<unknown>(null, true, false, 0, 1, 7, 2.5, -1, "", " ", "\u0000", "\u0001", "true", "1"), weight: 2 },
+    { arbitrary: str.map(numberSpelling), weight: 1 }, // 8 printable bytes as a double
+    { arbitrary: str.map((t) => (t + "\u0001_______").slice(0, 8)), weight: 1 }, // 8 bytes with a control character
+    { arbitrary: fc.array(str, { minLength: 1, maxLength: 2 }).map(pairsShaped), weight: 1 },
+  );
+  return fc.oneof(
+    { arbitrary: leaf, weight: 6 },
+    { arbitrary: fc.array(fc.oneof({ arbitrary: str, weight: 4 }, { arbitrary: leaf, weight: 2 }, { arbitrary: fc.constant({ k: "v" }), weight: 1 }), { maxLength: 3 }), weight: 4 },
+    { arbitrary: fc.array(str, { minLength: 1, maxLength: 2 }).map((ks) => Object.fromEntries(ks.map((k) => [k, ""]))), weight: 1 }, // object of "" values
+    { arbitrary: str.map((t) => ({ [t]: t, role: [t, null] })), weight: 1 },
+  );
+}
+
 function jwtArb(pool: Pool, hints: Hints): fc.Arbitrary<Record<string, unknown>> {
-  const strOrList = (vals: string[], hs: string[]) =>
-    fc.oneof(
-      { arbitrary: hinted(hs, vals).chain(variant), weight: 4 },
-      { arbitrary: fc.array(hinted(hs, vals), { maxLength: 3 }), weight: 3 },
-      { arbitrary: fc.constantFrom<unknown>(7, true, { x: "y" }, ["admin", 3]), weight: 1 },
-    );
+  const strOrList = (vals: string[], hs: string[]) => claimValueArb(vals, hs);
   // iss/sub from a hinted request principal (split at the last `/`, spec §5.1.6)
   const pairs = hints.requestPrincipals.map((v) => {
     const i = v.lastIndexOf("/");
@@ -550,29 +605,41 @@ function jwtArb(pool: Pool, hints: Hints): fc.Arbitrary<Record<string, unknown>>
     { arbitrary: fc.tuple(pick(pool.issuers), pick(pool.subjects)), weight: 2 },
     ...(pairs.length > 0 ? [{ arbitrary: pick(pairs).map(([a, b]) => [a!, b!] as [string, string]), weight: 3 }] : []),
   );
+  const spaced = fc.array(hinted(hints.claimValues, pool.claimValues), { maxLength: 3 }).chain((ws) =>
+    fc.oneof(fc.constant<unknown>(ws), fc.constantFrom(" ", "  ").map((sep) => ws.join(sep)), fc.constant(` ${ws.join(" ")} `)),
+  );
   return fc
     .record(
       {
         issSub,
-        odd: fc.nat(19),
+        odd: fc.nat(29),
         aud: strOrList(pool.audiences, hints.audiences),
         azp: strOrList(pool.presenters, hints.presenters),
         groups: strOrList(pool.claimValues, hints.claimValues),
         nested: fc.record({ role: strOrList(pool.claimValues, hints.claimValues) }, { requiredKeys: [] }),
         "a.b": strOrList(pool.claimValues, hints.claimValues),
-        scope: fc.array(hinted(hints.claimValues, pool.claimValues), { maxLength: 3 }),
+        scope: spaced,
+        permission: spaced,
         num: fc.constantFrom<unknown>(1, "1", 2.5),
         flag: fc.constantFrom<unknown>(true, "true"),
         deep: fc.constant({ x: { y: "admin" } }),
+        obj: strOrList(pool.claimValues, hints.claimValues),
+        "nul\u0000key": strOrList(pool.claimValues, hints.claimValues),
+        "payload][sub": fc.constantFrom("alice", "admin"),
       },
       { requiredKeys: ["issSub", "odd"] },
     )
-    .map(({ issSub, odd, ...rest }) => {
+    .chain(({ issSub, odd, ...rest }) => {
       const j: Record<string, unknown> = { iss: issSub[0], sub: issSub[1], ...rest };
       if (odd === 0) j.iss = 42; // non-string claims never match
       if (odd === 1) j.sub = ["alice"];
       if (odd === 2) delete j.sub;
-      return j;
+      if (odd >= 3 && odd <= 6) {
+        // iss/sub with `\n`, NUL, control characters: RE2's `.+` (the `*` of requestPrincipals) stops at `\n`
+        return claimSpice(String(j[odd % 2 === 0 ? "iss" : "sub"] ?? "x")).map((v) => ({ ...j, [odd % 2 === 0 ? "iss" : "sub"]: v }));
+      }
+      if (odd === 7) j.sub = null;
+      return fc.constant(j);
     });
 }
 
@@ -589,11 +656,55 @@ export interface GenRequest {
   request: CaseRequest;
 }
 
+/** Bytes around the edges of RE2's UTF-8 automaton: none of them is a `.`, except the surrogate (lenient). */
+const BAD_UTF8: number[][] = [[0x80], [0xbf], [0xc0, 0x80], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5], [0xff]];
+
+/**
+ * A value with what Envoy can deliver in it: `\n` (SNI, SANs; never in a header value: every codec refuses
+ * NUL, CR and LF there), control characters, and bytes that are not UTF-8 (a Uint8Array).
+ */
+export function wireSpice(token: string, opts: { newline: boolean }): fc.Arbitrary<string | Uint8Array> {
+  const text = fc.constantFrom(...(opts.newline ? ["\n", "\n", "\x01", "\t", "\x7f", "é"] : ["\x01", "\t", "\x7f", "\x1f", "é"]));
+  const at = fc.constantFrom<"pre" | "mid" | "post">("pre", "mid", "post");
+  const put = <T extends string | number[]>(t: T, c: T, where: "pre" | "mid" | "post") => {
+    const half = t.length >> 1;
+    return (where === "pre" ? [...c, ...t] : where === "post" ? [...t, ...c] : [...t.slice(0, half), ...c, ...t.slice(half)]) as unknown[];
+  };
+  return fc.oneof(
+    fc.tuple(text, at).map(([c, where]) => (put(token, c, where) as string[]).join("")),
+    fc.tuple(fc.constantFrom(...BAD_UTF8), at).map(([c, where]) => Uint8Array.from(put([...Buffer.from(token)], c, where) as number[])),
+  );
+}
+
+/** Mostly the token (with variations), sometimes spiced with what Envoy can deliver. */
+function wireValue(token: fc.Arbitrary<string>, newline: boolean): fc.Arbitrary<string | Uint8Array> {
+  return fc.oneof({ arbitrary: token.chain(variant), weight: 6 }, { arbitrary: token.chain((t) => wireSpice(t, { newline })), weight: 2 });
+}
+
+/** A peer certificate Istio's CA does not issue: several URI SANs, DNS SANs, a subject (Envoy RBAC sees them all). */
+function certificateArb(pool: Pool, hints: Hints): fc.Arbitrary<NonNullable<CaseRequest["peer_certificate"]>> {
+  const uri = fc.oneof(
+    principalToken(pool).map((t) => `spiffe://${t}`),
+    ...(hints.principals.length > 0 ? [pick(hints.principals).map((t) => `spiffe://${t}`)] : []),
+  );
+  return fc
+    .record({
+      uri_sans: fc.array(fc.oneof({ arbitrary: uri, weight: 4 }, { arbitrary: uri.chain((t) => wireSpice(t, { newline: true })), weight: 1 }), { maxLength: 3 }),
+      dns_sans: fc.array(fc.oneof(pick(pool.hosts), uri), { maxLength: 2 }),
+      subject: fc.oneof(fc.constant(""), fc.constant("CN=workload,O=example"), uri.map((u) => `CN=${u}`)),
+    })
+    .map((c) => c as NonNullable<CaseRequest["peer_certificate"]>);
+}
+
 export function requestArb(pool: Pool, hints: Hints = hintsFrom([])): fc.Arbitrary<GenRequest> {
   const headerNames = [...new Set([...pool.headerNames, ...hints.headerNames])].filter((n) => n.toLowerCase() !== "x-forwarded-for" && !n.startsWith(":") && n.toLowerCase() !== "host");
   const headerEntry = fc.tuple(
     hinted(hints.headerNames.filter((n) => headerNames.includes(n)), headerNames).chain(headerNameCase),
-    fc.oneof({ arbitrary: hinted(hints.headerValues, pool.headerValues).chain(variant), weight: 5 }, { arbitrary: fc.array(pick(pool.headerValues), { minLength: 2, maxLength: 3 }), weight: 1 }, { arbitrary: fc.constant(""), weight: 1 }),
+    fc.oneof(
+      { arbitrary: wireValue(hinted(hints.headerValues, pool.headerValues), false), weight: 5 },
+      { arbitrary: fc.array(pick(pool.headerValues), { minLength: 2, maxLength: 3 }), weight: 1 },
+      { arbitrary: fc.constant(""), weight: 1 },
+    ),
   );
   const xff = fc.oneof(
     { arbitrary: fc.constant(undefined), weight: 7 },
@@ -620,11 +731,15 @@ export function requestArb(pool: Pool, hints: Hints = hintsFrom([])): fc.Arbitra
       sourceIp: ipTextArb(pool),
       destinationIp: ipTextArb(pool),
       destinationPort: fc.oneof({ arbitrary: pick(pool.ports), weight: 9 }, { arbitrary: fc.integer({ min: 1, max: 65535 }), weight: 1 }),
-      sni: fc.oneof({ arbitrary: fc.constant(null), weight: 2 }, { arbitrary: hinted(hints.snis, pool.snis).chain(variant), weight: 3 }),
+      sni: fc.oneof({ arbitrary: fc.constant(null), weight: 2 }, { arbitrary: wireValue(hinted(hints.snis, pool.snis), true), weight: 3 }),
       jwt: fc.oneof({ arbitrary: fc.constant(null), weight: 1 }, { arbitrary: jwtArb(pool, hints), weight: 2 }),
+      cert: fc.oneof({ arbitrary: fc.constant(null), weight: 5 }, { arbitrary: certificateArb(pool, hints), weight: 1 }),
+      // a `host` header: Envoy keeps it in the :authority slot (the authority when there is none; dropped
+      // after :authority over HTTP/2)
+      hostHeader: fc.oneof({ arbitrary: fc.constant(null), weight: 8 }, { arbitrary: hinted(hints.hosts, pool.hosts), weight: 1 }),
     })
     .map((r) => {
-      const headers: Record<string, string | string[]> = {};
+      const headers: Record<string, string | Uint8Array | Array<string | Uint8Array>> = {};
       for (const [k, v] of r.headers) if (!Object.keys(headers).some((h) => h.toLowerCase() === k.toLowerCase())) headers[k] = v;
       if (r.grpc === 1) {
         // A TCP connection: the peer, the pod's address, the TLS identity and SNI; no request.
@@ -650,6 +765,12 @@ export function requestArb(pool: Pool, hints: Hints = hintsFrom([])): fc.Arbitra
       request.destination_port = r.destinationPort;
       request.sni = r.sni;
       request.jwt = r.jwt;
+      if (r.cert) {
+        request.peer_certificate = r.cert;
+        request.source_principal = typeof r.cert.uri_sans?.[0] === "string" ? r.cert.uri_sans[0] : null;
+      }
+      // Over HTTP/1.1 the Host header IS the authority; a request with both is HTTP/2 (gRPC) only.
+      if (r.hostHeader !== null && (request.protocol === "GRPC" || request.host === undefined)) headers[r.grpc % 2 === 0 ? "host" : "Host"] = r.hostHeader;
       return { workload: r.workload, request };
     });
 }

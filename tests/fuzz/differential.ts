@@ -14,6 +14,8 @@ import { pluginConfigJson } from "../../tools/pipeline/plugin-config.ts";
 import { type Decision, decisionFromConnection, decisionFromStream, type FilterUnderTest, INVALID_CONFIG_DETAILS, startFilter } from "../../tools/cases/filter-decision.ts";
 import { connectionForRequest, streamForRequest } from "../../tools/cases/request-stream.ts";
 import { carriesForwardedFor, evaluateReference, type ReferenceDecision } from "../reference/evaluate.ts";
+import { CODEC_REJECTED_HTTP1, CODEC_REJECTED_HTTP2 } from "../../tools/host/stream.ts";
+import { deviationsFor, filterView, PROBES, type DeviationName } from "./deviations.ts";
 import { type Scenario, scenarioArb, type ScenarioOptions } from "./arbitraries.ts";
 import { minimize } from "./minimize.ts";
 
@@ -38,6 +40,14 @@ export interface Stats {
   audit_cases: number;
   /** first few distinct problem signatures with a count */
   signatures: Record<string, number>;
+  /**
+   * Differences explained by a documented deviation of the filter (deviations.ts): the filter agrees with
+   * Istio's decision as the filter can see the request. Not mismatches; `allow_side` counts those where the
+   * filter allowed what Istio denies.
+   */
+  deviations: Record<string, { cases: number; allow_side: number }>;
+  /** requests no Envoy codec delivers to a filter (header value with NUL, CR, LF): not compared */
+  undeliverable: number;
   /** generator rejections: first messages */
   reject_messages: string[];
 }
@@ -45,7 +55,7 @@ export interface Stats {
 export function newStats(): Stats {
   return {
     scenarios: 0, linear_scenarios: 0, cases: 0, mismatches: 0, traps: 0, generator_rejects: 0, xff_cases: 0, tcp_cases: 0, allow: 0, deny: 0,
-    rule_decided: 0, shadow_cases: 0, audit_cases: 0, signatures: {}, reject_messages: [],
+    rule_decided: 0, shadow_cases: 0, audit_cases: 0, signatures: {}, reject_messages: [], deviations: {}, undeliverable: 0,
   };
 }
 
@@ -77,9 +87,34 @@ function canonShadow(s: ReferenceDecision["shadow"] | Decision["shadow"]): strin
   return JSON.stringify(o);
 }
 
+/** Istio's decision: the reference evaluator, no deviation. */
 export function referenceFor(policies: AuthorizationPolicy[], workload: Workload, request: CaseRequest, mesh: MeshSettings): ReferenceDecision {
-  // meshauthz's documented fail-safe deviation applies exactly when the request carries x-forwarded-for.
-  return evaluateReference(policies, workload, request, mesh, { directPeerIpUnknown: carriesForwardedFor(request), untypedPropertyValues: true });
+  return evaluateReference(policies, workload, request, mesh);
+}
+
+/** How one request compares: agreement, a documented deviation (with its direction), or a mismatch. */
+export interface Verdict {
+  reference: ReferenceDecision;
+  problems: string[];
+  /** set when the difference is explained by documented deviations of the filter */
+  deviation?: { names: DeviationName[]; allowSide: boolean; filterView: ReferenceDecision };
+}
+
+/**
+ * Compares the filter with Istio. A difference is a documented deviation only when the filter agrees exactly
+ * with the reference evaluated on what the filter can see (filterView) for the deviations that apply to this
+ * request; anything else is a mismatch.
+ */
+export function judge(policies: AuthorizationPolicy[], workload: Workload, request: CaseRequest, mesh: MeshSettings, obs: Observed): Verdict {
+  const reference = referenceFor(policies, workload, request, mesh);
+  const problems = compare(reference, obs);
+  if (problems.length === 0 || obs.trap || obs.config_error) return { reference, problems };
+  const names = deviationsFor(request);
+  if (names.length === 0) return { reference, problems };
+  const view = filterView(request, names);
+  const seen = evaluateReference(policies, workload, view.request, mesh, view.options);
+  if (compare(seen, obs).length > 0) return { reference, problems };
+  return { reference, problems, deviation: { names, allowSide: obs.decision === "ALLOW" && reference.decision === "DENY", filterView: seen } };
 }
 
 /** Every difference between the reference and what the filter did; empty when they agree. */
@@ -96,11 +131,36 @@ export function compare(ref: ReferenceDecision, obs: Observed): string[] {
   return p;
 }
 
-function signatureOf(ref: ReferenceDecision, obs: Observed, problems: string[]): string {
+function signatureOf(ref: ReferenceDecision, obs: Observed, problems: string[], cls = ""): string {
   if (obs.trap) return "trap";
   if (obs.config_error) return "config_error";
   const kinds = problems.map((x) => x.split(" ")[0]).join("+");
-  return `${kinds}:${ref.decision}->${obs.decision}`;
+  return `${kinds}:${ref.decision}->${obs.decision}${cls ? ` [${cls}]` : ""}`;
+}
+
+/**
+ * Which issue-9 class a mismatch depends on: the first probe (deviations.ts PROBES) that takes one feature
+ * out of the request and makes the filter and the reference agree; "unattributed" when none does.
+ */
+export function attribute(filter: FilterUnderTest, policies: AuthorizationPolicy[], workload: Workload, request: CaseRequest, mesh: MeshSettings): string {
+  for (const probe of PROBES) {
+    const r = probe.apply(request);
+    if (r === null) continue;
+    const obs = observe(filter, r);
+    if (obs.trap || undeliverable(obs)) continue;
+    const v = judge(policies, workload, r, mesh, obs);
+    if (v.problems.length === 0 || v.deviation) return probe.label;
+  }
+  // Class 3 lives in the policy: a claim path walks struct fields only (`claims[groups][0]` never indexes a
+  // list), Istio splits `experimental...[a][b]` once, keeps a NUL in a claim key, strings.Trim()s every bracket.
+  const text = JSON.stringify(policies);
+  if (/request\.auth\.claims\[[^"\]]*\]\[/.test(text) || /experimental\.envoy\.filters\.[^"]*\]\[/.test(text) || /request\.auth\.claims[^"]*\\u0000/.test(text) || /"\[\[|\]\]"/.test(text)) return "class3-metadata-path";
+  return "unattributed";
+}
+
+/** The host answered for a codec: the request never reached the filter. */
+export function undeliverable(obs: Observed): boolean {
+  return obs.details === CODEC_REJECTED_HTTP1 || obs.details === CODEC_REJECTED_HTTP2;
 }
 
 /** One request through a started filter, observed the way an operator would see it. */
@@ -163,10 +223,21 @@ export async function runScenario(wasm: Uint8Array, sc: Scenario, stats: Stats, 
       filter = await startFilter(wasm, tcp ? networkConfig : config, workload, tcp);
       filters.set(key, filter);
     }
-    const ref = referenceFor(sc.policies, workload, request, sc.mesh);
     const obs = observe(filter, request);
     if (obs.trap) filters.delete(key); // a trapped VM is dead: start a fresh one for the next request
-    const problems = compare(ref, obs);
+    if (undeliverable(obs)) {
+      if (count) stats.undeliverable++;
+      continue;
+    }
+    const verdict = judge(sc.policies, workload, request, sc.mesh, obs);
+    const ref = verdict.reference;
+    const problems = verdict.deviation ? [] : verdict.problems;
+    if (verdict.deviation && count) {
+      const name = verdict.deviation.names.join("+");
+      const d = (stats.deviations[name] ??= { cases: 0, allow_side: 0 });
+      d.cases++;
+      if (verdict.deviation.allowSide) d.allow_side++;
+    }
     if (count) {
       stats.cases++;
       if (carriesForwardedFor(request)) stats.xff_cases++;
@@ -178,7 +249,8 @@ export async function runScenario(wasm: Uint8Array, sc: Scenario, stats: Stats, 
       if (ref.audit) stats.audit_cases++;
     }
     if (problems.length > 0) {
-      const signature = signatureOf(ref, obs, problems);
+      const cls = obs.trap || obs.config_error ? "" : attribute(filter, sc.policies, workload, request, sc.mesh);
+      const signature = signatureOf(ref, obs, problems, cls);
       if (count) {
         stats.mismatches++;
         if (obs.trap) stats.traps++;
@@ -209,7 +281,7 @@ export function reproCase(sc: { mesh: MeshSettings; policies: AuthorizationPolic
     request: m.request,
     expected: { decision: ref.decision, decided_by: decidedBy(ref.policy) },
     note:
-      `reference (tests/reference/evaluate.ts${carriesForwardedFor(m.request) ? ", directPeerIpUnknown: request carries x-forwarded-for" : ""}): ` +
+      `reference (tests/reference/evaluate.ts, Istio's decision): ` +
       `${JSON.stringify({ decision: ref.decision, policy: ref.policy, shadow: ref.shadow, audit: ref.audit })}; ` +
       `filter: ${JSON.stringify(m.observed)}; problems: ${m.problems.join("; ")}. ` +
       `\`meshauthz test\` checks decision and decided_by; \`npm run fuzz -- --replay FILE\` also checks shadow, audit and traps.`,

@@ -14,6 +14,7 @@ import { EnvoyHost } from "../../tools/host/index.ts";
 import type { CaseRequest } from "../../tools/model/case-file.ts";
 import { connectionForRequest, streamForRequest, nodeForWorkload } from "../../tools/cases/request-stream.ts";
 import { INVALID_CONFIG_DETAILS } from "../../tools/cases/filter-decision.ts";
+import { FORMAT_MINOR } from "../../tools/encode/format.ts";
 
 /** A small deterministic PRNG (mulberry32), so every campaign is reproducible from its seed. */
 export class Rng {
@@ -174,7 +175,7 @@ export function hostileBlob(rng: Rng, base: Uint8Array): HostileBlob {
       return { kind: "wrong-major", cls: "crc-wrong", config: json(b), mustReject: true };
     }
     case 3: {
-      const minor = rng.pick([2, 3, 0xffff]); // 1.1 is the current format
+      const minor = rng.pick([FORMAT_MINOR + 1, FORMAT_MINOR + 2, 0xffff]);
       new DataView(b.buffer).setUint16(6, minor, true);
       return { kind: "wrong-minor", cls: "crc-wrong", config: json(b), mustReject: true };
     }

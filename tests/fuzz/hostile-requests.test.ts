@@ -58,7 +58,7 @@ describe("hostile requests", () => {
     for (const p of notDenied) assert.equal(evaluateReference(policies, WL, req(p), MESH).decision, "ALLOW", p);
   });
 
-  test("Envoy's limits: 100 headers and 60 KiB of headers, NUL and ill-formed UTF-16 values, 64 KiB SAN", async () => {
+  test("Envoy's limits: 100 headers and 60 KiB of headers, ill-formed UTF-16 values, 64 KiB SAN; NUL values never reach the filter", async () => {
     const policies = [
       policy("allow", { rules: [{ when: [{ key: "request.headers[x-user]", values: ["alice*"] }], from: [{ source: { principals: ["*/sa/web"] } }] }] }),
       policy("deny", { action: "DENY", rules: [{ when: [{ key: "request.headers[x-99]", values: ["*"] }] }] }),
@@ -77,7 +77,8 @@ describe("hostile requests", () => {
     const { ms, stats } = await decide(policies, reqs);
     assert.deepEqual(ms.map((m) => m.problems.join("; ")), []);
     assert.equal(stats.traps, 0);
-    assert.equal(stats.allow, 4);
+    assert.equal(stats.undeliverable, 2); // a NUL in a header value: the codec answers 400 before any filter
+    assert.equal(stats.allow, 2);
   });
 
   test("IPv6 edge forms and odd X-Forwarded-For values", async () => {
@@ -109,10 +110,10 @@ describe("hostile requests", () => {
   test("fixed-seed sample: 1000+ hostile requests equal the reference, no trap", async (t) => {
     const stats = newStats();
     const problems: string[] = [];
-    for (const sc of fc.sample(hostileScenarioArb(20), { seed: 9901, numRuns: 150 })) {
+    for (const sc of fc.sample(hostileScenarioArb(20), { seed: 9901, numRuns: 170 })) {
       for (const m of await runScenario(wasm, sc, stats)) problems.push(`${m.signature}: ${m.problems.join("; ")} ${JSON.stringify(m.request).slice(0, 300)}`);
     }
-    t.diagnostic(JSON.stringify({ cases: stats.cases, xff: stats.xff_cases, deny: stats.deny, rule_decided: stats.rule_decided }));
+    t.diagnostic(JSON.stringify({ cases: stats.cases, xff: stats.xff_cases, deny: stats.deny, rule_decided: stats.rule_decided, undeliverable: stats.undeliverable, deviations: stats.deviations }));
     assert.deepEqual(problems.slice(0, 5), []);
     assert.equal(stats.traps, 0);
     assert.ok(stats.cases >= 1000, `only ${stats.cases} cases`);

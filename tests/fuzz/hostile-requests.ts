@@ -1,5 +1,5 @@
-// Hostile requests (issue #5): headers up to Envoy's limits (60 KiB, 100 headers), control characters and
-// NUL bytes, non-ASCII and ill-formed UTF-16 (what the host turns into U+FFFD bytes), repeated headers,
+// Hostile requests (issue #5): headers up to Envoy's limits (60 KiB, 100 headers), control characters
+// (NUL, CR, LF in a header value only in 1 request of 20: a codec refuses them before any filter), non-ASCII and ill-formed UTF-16 (what the host turns into U+FFFD bytes), repeated headers,
 // very long SANs, IPv6 edge forms (compressed, full, upper-case, v4-mapped, zone-less), odd
 // X-Forwarded-For values, path-confusion forms (`..`, `%2e%2e`, `%2F`, `//`, `;`, `#`, `?`, case variants:
 // CVE-2019-9901, CVE-2021-31920, CVE-2021-39156).
@@ -77,14 +77,17 @@ function bigHeaders(pool: Pool, hints: Hints): fc.Arbitrary<Record<string, strin
       long: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: MAX_HEADER_BYTES - 20 * 1024 })),
       seed: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...names), fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/)), hostileString(values)), { maxLength: 12 }),
       repeats: fc.array(fc.tuple(fc.constantFrom(...names), fc.array(hostileString(values, 16), { minLength: 2, maxLength: 5 })), { maxLength: 2 }),
+      // NUL, CR and LF never reach a filter (the codec answers 400): keep them in 1 request of 20
+      codecBait: fc.nat(19),
     })
-    .map(({ count, long, seed, repeats }) => {
+    .map(({ count, long, seed, repeats, codecBait }) => {
       const h: Record<string, string | string[]> = {};
       const used = new Set<string>();
+      const deliverable = (v: string) => (codecBait === 0 ? v : v.replace(/[\0\r\n]/g, ""));
       const put = (k: string, v: string | string[]) => {
         if (used.has(k.toLowerCase())) return;
         used.add(k.toLowerCase());
-        h[k] = v;
+        h[k] = Array.isArray(v) ? v.map(deliverable) : deliverable(v);
       };
       for (const [k, v] of seed) put(k, v);
       for (const [k, vs] of repeats) put(k, vs);

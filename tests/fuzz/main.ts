@@ -23,7 +23,7 @@ import { meshSettings } from "../../tools/cases/case-file.ts";
 import type { CaseFile } from "../../tools/model/case-file.ts";
 import { compilePolicyObjects } from "../../tools/pipeline/policy-set.ts";
 import { scenarioArb } from "./arbitraries.ts";
-import { type Campaign, compare, newStats, observe, referenceFor, reproCase, reproFile, runCampaign, runScenario, type Stats } from "./differential.ts";
+import { type Campaign, judge, newStats, observe, reproCase, reproFile, runCampaign, runScenario, type Stats } from "./differential.ts";
 import { runBlobCampaign } from "./hostile-blobs.ts";
 import { hostileScenarioArb } from "./hostile-requests.ts";
 import { memoryCampaign, reconfigureMemory } from "./memory.ts";
@@ -101,7 +101,7 @@ function summary(s: Stats) {
   return {
     cases: s.cases, mismatches: s.mismatches, traps: s.traps, scenarios: s.scenarios, linear_scenarios: s.linear_scenarios, generator_rejects: s.generator_rejects,
     xff_cases: s.xff_cases, tcp_cases: s.tcp_cases, allow: s.allow, deny: s.deny, rule_decided: s.rule_decided, shadow_cases: s.shadow_cases, audit_cases: s.audit_cases,
-    signatures: s.signatures,
+    signatures: s.signatures, deviations: s.deviations, undeliverable: s.undeliverable,
   };
 }
 
@@ -121,11 +121,13 @@ if (values.replay) {
       continue;
     }
     const filter = await startFilter(wasm, pluginConfigJson(compiled.blob), c.workload);
-    const ref = referenceFor(policies, c.workload, c.request, mesh);
     const obs = observe(filter, c.request);
-    const problems = compare(ref, obs);
+    const v = judge(policies, c.workload, c.request, mesh, obs);
+    const ref = v.reference;
+    const problems = v.deviation ? [] : v.problems;
     if (problems.length > 0) bad++;
-    info(`${c.id}: ${problems.length === 0 ? "agree" : problems.join("; ")}\n  reference ${JSON.stringify(ref)}\n  filter    ${JSON.stringify(obs)}`);
+    const dev = v.deviation ? `documented deviation ${v.deviation.names.join("+")}${v.deviation.allowSide ? " (allow side)" : ""}: ${v.problems.join("; ")}` : null;
+    info(`${c.id}: ${dev ?? (problems.length === 0 ? "agree" : problems.join("; "))}\n  reference ${JSON.stringify(ref)}\n  filter    ${JSON.stringify(obs)}`);
   }
   finish({ cases: n, mismatches: bad }, bad > 0);
 }

@@ -12,12 +12,14 @@ import { type Mismatch, newStats, runScenario } from "./differential.ts";
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Path = Array<string | number>;
 
-const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+// structuredClone keeps raw byte values (Uint8Array) intact; they are leaves below.
+const clone = <T>(x: T): T => structuredClone(x);
 
 /** Paths of every deletable node, parents before children. */
 function deletable(root: Json, protect: (p: Path) => boolean): Path[] {
   const out: Path[] = [];
   const walk = (node: Json, path: Path) => {
+    if (ArrayBuffer.isView(node)) return;
     if (Array.isArray(node)) {
       node.forEach((c, i) => {
         const p = [...path, i];
@@ -53,7 +55,8 @@ const REQUEST_KEEP = new Set(["method", "source_ip", "remote_ip", "destination_i
 function fixRemote(r: CaseRequest): CaseRequest {
   const xffKey = Object.keys(r.headers ?? {}).find((k) => k.toLowerCase() === "x-forwarded-for");
   const xff = xffKey ? r.headers![xffKey] : undefined;
-  const text = Array.isArray(xff) ? xff.join(",") : xff;
+  const str = (v: string | Uint8Array) => (typeof v === "string" ? v : Buffer.from(v).toString("latin1"));
+  const text = Array.isArray(xff) ? xff.map(str).join(",") : xff === undefined ? undefined : str(xff);
   return { ...r, remote_ip: (text !== undefined ? rightmostXff(text) : undefined) ?? r.source_ip };
 }
 

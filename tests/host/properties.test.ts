@@ -121,6 +121,25 @@ test("JWT claims from dynamic metadata: strings raw, numbers 8-byte doubles, boo
   assert.deepEqual(obs.slice(6), ["S:1", "S:1", "S:3", "S:1"]); // index out of range, missing, null = SerializationFailure
 });
 
+test("metadata alone is the typed Metadata protobuf (serializeValue, message case); sub-paths lose types", async () => {
+  const obs = await readProps(
+    ["metadata", "metadata\0filter_metadata\0f\0k"],
+    { dynamicMetadata: { f: { k: "v" } } },
+  );
+  // Metadata{filter_metadata{"f": Struct{fields{"k": Value{string_value: "v"}}}}}, written by hand.
+  assert.equal(value(obs[0]), "0a0f" + "0a0166" + "120a" + "0a08" + "0a016b" + "1203" + "1a0176");
+  assert.equal(value(obs[1]), hexText("v"));
+  const typed = await readProps(
+    ["metadata", "metadata\0filter_metadata\0f\0k"],
+    { dynamicMetadata: { f: { k: [null, 1] } } },
+  );
+  // The list holding null serializes whole as a message (null_value = 0, number_value = 1.0) but not as a sub-path.
+  assert.equal(value(typed[0]), "0a1d" + "0a0166" + "1218" + "0a16" + "0a016b" + "1211" + "320f" + "0a02" + "0800" + "0a09" + "11" + f64le(1));
+  assert.equal(typed[1], "S:3");
+  const none = await readProps(["metadata"]);
+  assert.equal(value(none[0]), "");
+});
+
 test("xds.node.metadata: NAMESPACE string, LABELS map in pairs format, node id; readable in the root context", async () => {
   const obs = await readProps(["xds\0node\0metadata\0NAMESPACE", "xds\0node\0metadata\0LABELS", "xds\0node\0id", "xds\0node\0metadata\0LABELS\0app", "source\0address"], {}, {}, "proxy_on_configure");
   assert.equal(value(obs[0]), hexText("ns"));

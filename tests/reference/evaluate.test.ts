@@ -251,20 +251,3 @@ test("a gRPC request carries content-type application/grpc unless the case sets 
   assert.equal(ev([p], { protocol: "GRPC", headers: { "Content-Type": "application/grpc+proto" } }).decision, "DENY");
   assert.equal(ev([p], { protocol: "HTTP" }).decision, "DENY");
 });
-
-test("untypedPropertyValues: a claim byte-identical to a bool is not a string, as the filter sees it", () => {
-  const policies = [
-    {
-      apiVersion: "security.istio.io/v1",
-      kind: "AuthorizationPolicy" as const,
-      metadata: { name: "p", namespace: "a" },
-      spec: { rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] },
-    },
-  ];
-  const request = { method: "GET", path: "/", host: "x", jwt: { iss: "\u0001", sub: "alice" } };
-  const mesh = { rootNamespace: "istio-system", trustDomain: "cluster.local", trustDomainAliases: [] };
-  assert.equal(evaluateReference(policies, { namespace: "a" }, request, mesh).decision, "ALLOW");
-  assert.equal(evaluateReference(policies, { namespace: "a" }, request, mesh, { untypedPropertyValues: true }).decision, "DENY");
-  const text = { ...request, jwt: { iss: "https://issuer", sub: "alice" } };
-  assert.equal(evaluateReference(policies, { namespace: "a" }, text, mesh, { untypedPropertyValues: true }).decision, "ALLOW");
-});

@@ -8,13 +8,13 @@
 // One option departs from Istio on purpose: `directPeerIpUnknown` (EvaluateOptions) implements meshauthz's
 // documented fail-safe deviation for `ipBlocks` / `source.ip` on requests that carry `x-forwarded-for`.
 
-import { asSeenThroughProperties } from "./untyped-values.ts";
 import type { AuthorizationPolicy, Condition, Operation, Rule, Source } from "../../tools/model/policy.ts";
 import type { CaseRequest, Workload } from "../../tools/model/case-file.ts";
 import { cidrContains, parseCidr } from "./cidr.ts";
 import {
   expandTrustDomains,
   matchPeer,
+  type PeerCertificate,
   namespaceMatcher,
   principalMatcher,
   replaceTrustDomainAliases,
@@ -22,15 +22,17 @@ import {
   trustDomainMatcher,
   type TrustDomainBundle,
 } from "./identity.ts";
-import { claimPathFromKeySuffix, lookupPath, matchClaim, matchRequestPrincipal } from "./jwt.ts";
+import { claimPathFromKeySuffix, ISTIO_SPACE_DELIMITED_CLAIMS, lookupPath, matchClaim, matchRequestPrincipal, normalizeJwtPayload } from "./jwt.ts";
 import { containsPathTemplate, matchPathTemplate, stripQueryAndFragment } from "./path-template.ts";
 import {
   asciiLower,
+  type Bytes,
   istioHeaderMatcher,
   istioInlineHeaderMatcher,
   istioStringMatcher,
   matchHeader,
   matchString,
+  toBytes,
 } from "./string-match.ts";
 
 export interface ReferenceMesh {
@@ -84,20 +86,27 @@ export interface EvaluateOptions {
    */
   directPeerIpUnknown?: boolean;
   /**
-   * meshauthz's documented limit of Envoy's untyped property encoding (untyped-values.ts): a JWT
-   * string claim that is byte-identical to a bool or a number is seen as that type. Differential tests
-   * set it, since the filter reads claims through properties.
+   * Claims jwt_authn splits on spaces (normalize_payload_in_metadata.space_delimited_claims): Istio sets
+   * `scope`, `permission` and the RequestAuthentication's `spaceDelimitedClaims`. Default: Istio's two.
    */
-  untypedPropertyValues?: boolean;
+  spaceDelimitedClaims?: readonly string[];
 }
 
 interface Ctx {
-  req: CaseRequest;
+  req: Req;
   tcp: boolean;
   policyNs: string;
   bundle: TrustDomainBundle;
   /** EvaluateOptions.directPeerIpUnknown */
   peerIpUnknown: boolean;
+}
+
+/** The request's view used by every matcher: the case request plus what Envoy derives from it. */
+interface Req extends CaseRequest {
+  /** the jwt_authn payload as stored in dynamic metadata (normalized), null without a verified token */
+  jwtPayload: Record<string, unknown> | null;
+  /** the peer certificate as Ssl::ConnectionInfo exposes it; null on plaintext */
+  peer: PeerCertificate | null;
 }
 
 // Kleene three-valued connectives (only ever see UNKNOWN under directPeerIpUnknown).
@@ -116,29 +125,72 @@ function triAll(xs: Tri[]): Tri {
 // ---------------------------------------------------------------------------------------------------------
 // Request attributes (spec §5.0)
 
+function concatBytes(parts: Uint8Array[], sep: number): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0) + Math.max(0, parts.length - 1));
+  let at = 0;
+  parts.forEach((p, i) => {
+    if (i > 0) out[at++] = sep;
+    out.set(p, at);
+    at += p.length;
+  });
+  return out;
+}
+
+/** The case's own headers named `n` (case-insensitive), each value as bytes. */
+function caseHeaders(req: CaseRequest, n: string): Uint8Array[] {
+  const found: Uint8Array[] = [];
+  for (const [k, v] of Object.entries(req.headers ?? {})) {
+    if (asciiLower(k) !== n || v === null || v === undefined) continue;
+    for (const x of Array.isArray(v) ? v : [v]) found.push(x instanceof Uint8Array ? x : toBytes(String(x)));
+  }
+  return found;
+}
+
+/**
+ * `:authority` as Envoy's request header map holds it. The map stores a `host` header in the :authority slot
+ * (source/common/http/header_map_impl.cc, "map a legacy host header to :authority"): it becomes the authority
+ * when there is none; over HTTP/2 a `host` after `:authority` is discarded (http2/codec_impl.cc
+ * ServerConnectionImpl::onHeader, runtime guard http2_discard_host_header, on by default); otherwise it is
+ * appended with "," as any repeated inline header.
+ */
+function authority(req: CaseRequest): Uint8Array | undefined {
+  const parts: Uint8Array[] = req.host !== undefined ? [toBytes(req.host)] : [];
+  const http2 = req.protocol === "GRPC";
+  for (const h of caseHeaders(req, "host")) {
+    if (http2 && parts.length > 0) continue;
+    if (h.length > 0 || parts.length === 0) parts.push(h); // appendToHeader ignores empty data
+  }
+  return parts.length === 0 ? undefined : concatBytes(parts, 0x2c);
+}
+
 /** Request header value as Envoy's header matcher sees it (names case-insensitive, repeats joined with ","). */
-function headerValue(req: CaseRequest, name: string): string | undefined {
+function headerValue(req: CaseRequest, name: string): Bytes | undefined {
   const n = asciiLower(name);
   if (n === ":method") {
     const m = req.method ?? (req.protocol === "GRPC" ? "POST" : undefined); // §5.2.2 gRPC is always POST
     if (m !== undefined) return m;
-  } else if (n === ":authority") {
-    if (req.host !== undefined) return req.host;
+  } else if (n === ":authority" || n === "host") {
+    return authority(req); // a lookup of `host` is a lookup of :authority (header_map_impl.cc)
   } else if (n === ":path") {
     // The raw :path header (query included) as filters see it, i.e. after HCM normalization.
     const p = req.path_normalized ?? req.path;
     if (p !== undefined) return p;
   }
-  const found: string[] = [];
-  for (const [k, v] of Object.entries(req.headers ?? {})) {
-    if (asciiLower(k) !== n || v === null || v === undefined) continue;
-    if (Array.isArray(v)) found.push(...v.map(String));
-    else found.push(String(v));
-  }
+  const found = caseHeaders(req, n);
   // A gRPC request always carries `content-type: application/grpc` (gRPC over HTTP/2); a case that gives
   // none gets that one, as tools/cases/request-stream.ts sends it.
   if (found.length === 0 && n === "content-type" && req.protocol === "GRPC") return "application/grpc";
-  return found.length === 0 ? undefined : found.join(","); // §5.3 HeaderUtility::getAllOfHeaderAsString
+  return found.length === 0 ? undefined : concatBytes(found, 0x2c); // §5.3 HeaderUtility::getAllOfHeaderAsString
+}
+
+/** The peer certificate of a case request: `peer_certificate`, else one URI SAN `source_principal`; null = plaintext. */
+export function peerCertificateOf(req: CaseRequest): PeerCertificate | null {
+  const pc = req.peer_certificate;
+  if (pc) return { uriSans: pc.uri_sans ?? [], dnsSans: pc.dns_sans ?? [], subject: pc.subject ?? "" };
+  if (typeof req.source_principal === "string") return { uriSans: [req.source_principal], dnsSans: [], subject: "" };
+  // TLS without a client certificate (an SNI was sent): Envoy matches the empty subject.
+  if (req.sni !== null && req.sni !== undefined) return { uriSans: [], dnsSans: [], subject: "" };
+  return null;
 }
 
 /** The path Istio's `paths` compare: normalized path, query and fragment stripped (§5.2.4). */
@@ -147,13 +199,13 @@ function urlPath(req: CaseRequest): string | undefined {
   return typeof p === "string" ? stripQueryAndFragment(p) : undefined;
 }
 
-/** Envoy dynamic metadata, best effort: the JWT payload under jwt_authn plus any `metadata` the case carries. */
-function dynamicMetadata(req: CaseRequest): Record<string, unknown> {
+/** Envoy dynamic metadata: the (normalized) JWT payload under jwt_authn plus any `metadata` the case carries. */
+function dynamicMetadata(req: Req): Record<string, unknown> {
   const extra = (req as unknown as { metadata?: Record<string, unknown> }).metadata;
   const md: Record<string, unknown> = { ...(extra ?? {}) };
-  if (req.jwt) {
+  if (req.jwtPayload) {
     const prev = md["envoy.filters.http.jwt_authn"];
-    md["envoy.filters.http.jwt_authn"] = { ...(typeof prev === "object" && prev ? prev : {}), payload: req.jwt };
+    md["envoy.filters.http.jwt_authn"] = { ...(typeof prev === "object" && prev ? prev : {}), payload: req.jwtPayload };
   }
   return md;
 }
@@ -186,12 +238,11 @@ function portFn(port: number | null | undefined): ValueFn {
   };
 }
 
-const principalFn = (ctx: Ctx): ValueFn => (v) => matchPeer(principalMatcher(v), ctx.req.source_principal);
-const namespaceFn = (ctx: Ctx): ValueFn => (v) => matchPeer(namespaceMatcher(v), ctx.req.source_principal);
-const serviceAccountFn = (ctx: Ctx): ValueFn => (v) =>
-  matchPeer(serviceAccountMatcher(v, ctx.policyNs), ctx.req.source_principal);
-const trustDomainFn = (ctx: Ctx): ValueFn => (v) => matchPeer(trustDomainMatcher(v), ctx.req.source_principal);
-const requestPrincipalFn = (ctx: Ctx): ValueFn => onlyHttp(ctx, (v) => matchRequestPrincipal(v, ctx.req.jwt));
+const principalFn = (ctx: Ctx): ValueFn => (v) => matchPeer(principalMatcher(v), ctx.req.peer);
+const namespaceFn = (ctx: Ctx): ValueFn => (v) => matchPeer(namespaceMatcher(v), ctx.req.peer);
+const serviceAccountFn = (ctx: Ctx): ValueFn => (v) => matchPeer(serviceAccountMatcher(v, ctx.policyNs), ctx.req.peer);
+const trustDomainFn = (ctx: Ctx): ValueFn => (v) => matchPeer(trustDomainMatcher(v), ctx.req.peer);
+const requestPrincipalFn = (ctx: Ctx): ValueFn => onlyHttp(ctx, (v) => matchRequestPrincipal(v, ctx.req.jwtPayload));
 
 function headerFn(ctx: Ctx, name: string, ignoreCase: boolean): ValueFn {
   return onlyHttp(ctx, (v) => matchHeader(istioHeaderMatcher(v, ignoreCase), headerValue(ctx.req, name)));
@@ -205,7 +256,12 @@ function pathFn(ctx: Ctx): ValueFn {
   });
 }
 
-/** `experimental.envoy.filters.<f>[<k>]` (best effort): `[x]` = list contains x, else string match. */
+/**
+ * `experimental.envoy.filters.<f>[<k>]` (generator.go envoyFilterGenerator): the key is split ONCE at the first
+ * `[` after trimming one `]`, so `...jwt_authn[payload][sub]` is filter `...jwt_authn`, literal key
+ * `payload][sub`; a value `[x]` is a ListMatcher one_of string matcher of strings.Trim(x, "[]"), any other
+ * value a string matcher on that key's value (a string only).
+ */
 function experimentalFn(ctx: Ctx, key: string): ValueFn {
   let k = key.startsWith("experimental.") ? key.slice("experimental.".length) : key;
   if (k.endsWith("]")) k = k.slice(0, -1);
@@ -217,10 +273,15 @@ function experimentalFn(ctx: Ctx, key: string): ValueFn {
     const value = lookupPath(dynamicMetadata(ctx.req), [filter, mdKey]);
     if (v.startsWith("[") && v.endsWith("]")) {
       const m = istioStringMatcher(v.replace(/^[[\]]+|[[\]]+$/g, "")); // Go strings.Trim(v, "[]")
-      return Array.isArray(value) && value.some((e) => typeof e === "string" && matchString(m, e));
+      return Array.isArray(value) && value.some((e) => isStringValue(e) && matchString(m, e));
     }
-    return typeof value === "string" && matchString(istioStringMatcher(v), value);
+    return isStringValue(value) && matchString(istioStringMatcher(v), value);
   };
+}
+
+/** A Struct string value (a Uint8Array is one given as raw bytes). */
+function isStringValue(v: unknown): v is Bytes {
+  return typeof v === "string" || v instanceof Uint8Array;
 }
 
 /** Istio extractNameInBrackets: `[name]` -> name; null on any other shape. */
@@ -237,7 +298,7 @@ function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: strin
   const req = ctx.req;
   if (key === "destination.ip") return { fn: ipFn(req.destination_ip) };
   if (key === "destination.port") return { fn: portFn(req.destination_port) };
-  if (key === "connection.sni") return { fn: (v) => matchString(istioStringMatcher(v), req.sni ?? "") };
+  if (key === "connection.sni") return { fn: (v) => matchString(istioStringMatcher(v), req.sni ?? "") }; // "" when none
   if (key.startsWith("experimental.envoy.filters.")) return { fn: experimentalFn(ctx, key) };
   if (key === "source.ip") return { fn: directIpFn(ctx) };
   if (key === "remote.ip") return { fn: ipFn(req.remote_ip) };
@@ -248,8 +309,8 @@ function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: strin
   if (key === "source.principal")
     return { fn: principalFn(ctx), rewrite: (vs) => replaceTrustDomainAliases(vs, ctx.bundle) };
   if (key === "request.auth.principal") return { fn: requestPrincipalFn(ctx) };
-  if (key === "request.auth.audiences") return { fn: onlyHttp(ctx, (v) => matchClaim(["aud"], [v], req.jwt)) };
-  if (key === "request.auth.presenter") return { fn: onlyHttp(ctx, (v) => matchClaim(["azp"], [v], req.jwt)) };
+  if (key === "request.auth.audiences") return { fn: onlyHttp(ctx, (v) => matchClaim(["aud"], [v], req.jwtPayload)) };
+  if (key === "request.auth.presenter") return { fn: onlyHttp(ctx, (v) => matchClaim(["azp"], [v], req.jwtPayload)) };
   if (key.startsWith("request.headers")) {
     const name = nameInBrackets(key.slice("request.headers".length));
     if (name === null) return { fn: onlyHttp(ctx, () => ERR) };
@@ -263,7 +324,7 @@ function conditionFn(ctx: Ctx, key: string): { fn: ValueFn; rewrite?: (vs: strin
   if (key.startsWith("request.auth.claims")) {
     const path = claimPathFromKeySuffix(key.slice("request.auth.claims".length));
     if (path === null) return { fn: onlyHttp(ctx, () => ERR) };
-    return { fn: onlyHttp(ctx, (v) => matchClaim(path, [v], req.jwt)) };
+    return { fn: onlyHttp(ctx, (v) => matchClaim(path, [v], req.jwtPayload)) };
   }
   return null;
 }
@@ -400,7 +461,7 @@ interface EngineResult {
 function runEngine(
   policies: AuthorizationPolicy[],
   action: Action,
-  req: CaseRequest,
+  req: Req,
   mesh: ReferenceMesh,
   opts: EvaluateOptions = {},
 ): EngineResult {
@@ -448,9 +509,12 @@ export function evaluateReference(
   mesh: ReferenceMesh,
   options: EvaluateOptions = {},
 ): ReferenceDecision {
-  if (options.untypedPropertyValues && request.jwt) {
-    request = { ...request, jwt: asSeenThroughProperties(request.jwt) as Record<string, unknown> };
-  }
+  const jwt = request.jwt && typeof request.jwt === "object" ? request.jwt : null;
+  const req: Req = {
+    ...request,
+    jwtPayload: jwt ? normalizeJwtPayload(jwt, options.spaceDelimitedClaims ?? ISTIO_SPACE_DELIMITED_CLAIMS) : null,
+    peer: peerCertificateOf(request),
+  };
   const applicable = policies.filter((p) => applies(p, workload, mesh));
   const by = (a: Action, dry: boolean) => applicable.filter((p) => actionOf(p) === a && isDryRun(p) === dry);
   const shadow: ReferenceDecision["shadow"] = {};
@@ -459,33 +523,33 @@ export function evaluateReference(
   const custom = by("CUSTOM", false);
   const providers = [...new Set(custom.map(providerOf))].sort(compareIds);
   for (const prov of providers) {
-    const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", request, mesh, options);
+    const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", req, mesh, options);
     if (r.matched !== null && request.ext_authz_decision === "deny") {
       return { decision: "DENY", policy: `ext_authz(${r.matched})`, audit: false, shadow };
     }
   }
 
   // 3. AUDIT never changes the decision (§2 step 3).
-  const audit = by("AUDIT", false).length > 0 && runEngine(by("AUDIT", false), "AUDIT", request, mesh, options).matched !== null;
+  const audit = by("AUDIT", false).length > 0 && runEngine(by("AUDIT", false), "AUDIT", req, mesh, options).matched !== null;
 
   // 4. DENY filter: its shadow engine runs first, then the enforced one (§2 step 4, §2.1).
   const denyDry = by("DENY", true);
   if (denyDry.length > 0) {
-    const s = runEngine(denyDry, "DENY", request, mesh, options);
+    const s = runEngine(denyDry, "DENY", req, mesh, options);
     shadow.deny = { result: s.matched !== null ? "denied" : "allowed", policy: s.matched };
   }
-  const deny = runEngine(by("DENY", false), "DENY", request, mesh, options);
+  const deny = runEngine(by("DENY", false), "DENY", req, mesh, options);
   if (deny.matched !== null) return { decision: "DENY", policy: deny.matched, audit, shadow };
 
   // 5. ALLOW filter (§2 step 5): a dry-run ALLOW policy does not make the ALLOW set non-empty.
   const allowDry = by("ALLOW", true);
   if (allowDry.length > 0) {
-    const s = runEngine(allowDry, "ALLOW", request, mesh, options);
+    const s = runEngine(allowDry, "ALLOW", req, mesh, options);
     shadow.allow = { result: s.matched !== null ? "allowed" : "denied", policy: s.matched };
   }
   const allowEnforced = by("ALLOW", false);
   if (allowEnforced.length === 0) return { decision: "ALLOW", policy: null, audit, shadow };
-  const allow = runEngine(allowEnforced, "ALLOW", request, mesh, options);
+  const allow = runEngine(allowEnforced, "ALLOW", req, mesh, options);
   if (allow.matched !== null) return { decision: "ALLOW", policy: allow.matched, audit, shadow };
   return { decision: "DENY", policy: "none", audit, shadow };
 }

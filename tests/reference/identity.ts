@@ -1,7 +1,16 @@
-// Peer-identity fields, spec §5.1.1-§5.1.4. All match Envoy's `authenticated.principal_name` against the
-// peer certificate's URI SAN (`request.source_principal`); no peer certificate (null) -> false.
+// Peer-identity fields, spec §5.1.1-§5.1.4. All are Envoy's `authenticated.principal_name` matcher
+// (AuthenticatedMatcher, source/extensions/filters/common/rbac/matchers.cc): on a TLS connection it tries
+// EVERY URI SAN of the peer certificate, then every DNS SAN, then the subject; plaintext never matches.
 
-import { istioStringMatcher, matchString, quoteMeta, regexMatcher, type StringMatcher } from "./string-match.ts";
+import { type Bytes, istioStringMatcher, matchString, quoteMeta, regexMatcher, type StringMatcher } from "./string-match.ts";
+
+/** What Envoy's Ssl::ConnectionInfo exposes of the peer certificate (raw bytes or their UTF-8). */
+export interface PeerCertificate {
+  uriSans: Bytes[];
+  dnsSans: Bytes[];
+  /** RFC 2253 subject; "" without a certificate (TLS without a client certificate). */
+  subject: Bytes;
+}
 
 export interface TrustDomainBundle {
   trustDomain: string;
@@ -98,8 +107,12 @@ export function trustDomainMatcher(v: string): StringMatcher {
   return { kind: "prefix", value: `spiffe://${v}/` };
 }
 
-/** Envoy AuthenticatedMatcher over the (single) URI SAN; plaintext (null) never matches. */
-export function matchPeer(m: StringMatcher, sourcePrincipal: string | null | undefined): boolean {
-  if (typeof sourcePrincipal !== "string") return false;
-  return matchString(m, sourcePrincipal);
+/**
+ * Envoy AuthenticatedMatcher: every URI SAN, then every DNS SAN, then the subject. `null` = no TLS; a bare
+ * string is a certificate whose only SAN is that URI (what Istio's CA issues).
+ */
+export function matchPeer(m: StringMatcher, peer: PeerCertificate | string | null | undefined): boolean {
+  if (peer === null || peer === undefined) return false;
+  if (typeof peer === "string") return matchString(m, peer);
+  return peer.uriSans.some((u) => matchString(m, u)) || peer.dnsSans.some((d) => matchString(m, d)) || matchString(m, peer.subject);
 }

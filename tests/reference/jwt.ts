@@ -1,6 +1,10 @@
 // JWT-based attributes, spec §5.1.6 and §5.3 (request.auth.*).
-// Istio matches Envoy dynamic metadata `envoy.filters.http.jwt_authn` -> `payload` -> <claim path>; the case's
-// `request.jwt` is that verified payload (already space-delimited-normalized). No JWT -> no payload -> false.
+// Istio matches Envoy dynamic metadata `envoy.filters.http.jwt_authn` -> `payload` -> <claim path> with Envoy's
+// MetadataMatcher on the TYPED google.protobuf.Struct (source/common/common/matchers.cc, config/metadata.cc):
+// the path walks struct fields only (never a list index); a string matcher matches a string value only; a
+// ListMatcher matches a list one of whose elements matches; an OrMatcher any of its matchers. The case's
+// `request.jwt` is the verified token payload (JSON: null, bool, number, string, object, list); jwt_authn
+// stores it after `normalize_payload_in_metadata` (normalizeJwtPayload). No JWT -> no payload -> false.
 
 import { istioStringMatcher, matchString, regexMatcher, type StringMatcher } from "./string-match.ts";
 
@@ -37,11 +41,36 @@ export function requestPrincipalMatchers(value: string): { iss: StringMatcher; s
   return { iss: { kind: "exact", value: iss }, sub: { kind: "exact", value: sub } };
 }
 
-/** Envoy metadata path lookup: every step must be an object holding the key; otherwise "not found". */
+/**
+ * Istio's jwt_authn provider config sets `normalize_payload_in_metadata.space_delimited_claims` to `scope` and
+ * `permission` plus a RequestAuthentication's `spaceDelimitedClaims` (pilot/pkg/security/authn/policy_applier.go).
+ */
+export const ISTIO_SPACE_DELIMITED_CLAIMS = ["scope", "permission"];
+
+/**
+ * Envoy jwt_authn AuthenticatorImpl::setPayloadMetadata: a listed top-level claim holding a string becomes the
+ * list of its pieces split on ' ' (absl::SkipEmpty); a string with no piece (empty, only spaces) stays a string;
+ * lists and other types are untouched.
+ */
+export function normalizeJwtPayload(payload: Record<string, unknown>, spaceDelimited: readonly string[] = ISTIO_SPACE_DELIMITED_CLAIMS): Record<string, unknown> {
+  let out = payload;
+  for (const claim of spaceDelimited) {
+    if (!Object.prototype.hasOwnProperty.call(payload, claim)) continue;
+    const v = payload[claim];
+    if (typeof v !== "string") continue;
+    const pieces = v.split(" ").filter((x) => x !== "");
+    if (pieces.length === 0) continue;
+    if (out === payload) out = { ...payload };
+    out[claim] = pieces;
+  }
+  return out;
+}
+
+/** Envoy Config::Metadata::metadataValue: every step must be a struct holding the key; otherwise "not found". */
 export function lookupPath(root: unknown, path: string[]): unknown {
   let cur: unknown = root;
   for (const k of path) {
-    if (cur === null || typeof cur !== "object" || Array.isArray(cur)) return undefined;
+    if (cur === null || typeof cur !== "object" || Array.isArray(cur) || ArrayBuffer.isView(cur)) return undefined;
     if (!Object.prototype.hasOwnProperty.call(cur, k)) return undefined;
     cur = (cur as Record<string, unknown>)[k];
   }
@@ -50,7 +79,8 @@ export function lookupPath(root: unknown, path: string[]): unknown {
 
 /** A ValueMatcher string_match: only a string value can match. */
 function stringValueMatches(m: StringMatcher, v: unknown): boolean {
-  return typeof v === "string" && matchString(m, v);
+  // a Uint8Array is a string value given as raw bytes
+  return (typeof v === "string" || v instanceof Uint8Array) && matchString(m, v);
 }
 
 export function matchRequestPrincipal(value: string, jwt: Record<string, unknown> | null | undefined): boolean {

@@ -1,59 +1,38 @@
 // Envoy StringMatcher / HeaderMatcher semantics and Istio's translation of the four value forms
 // (exact `abc`, prefix `abc*`, suffix `*abc`, presence `*`) into them. Spec §4.
 //
-// Regexes mimic RE2 as Envoy uses it (safe_regex, always a FULL match; `.` matches any character
-// except `\n`). We compile them to JS RegExp with the `u` flag, writing `.` as `[^\n]`.
+// Envoy matches BYTES (absl::string_view): exact/prefix/suffix compare bytes (ignore_case folds ASCII only,
+// absl::EqualsIgnoreCase), regexes are RE2 full matches over bytes (./re2.ts). Values may be JS strings (their
+// UTF-8) or Uint8Array (raw bytes, which need not be UTF-8: header values, SNI, SANs).
+
+import { re2, type Re2 } from "./re2.ts";
+
+export type Bytes = string | Uint8Array;
 
 export type StringMatcher =
   | { kind: "exact"; value: string; ignoreCase?: boolean }
   | { kind: "prefix"; value: string; ignoreCase?: boolean }
   | { kind: "suffix"; value: string; ignoreCase?: boolean }
-  | { kind: "regex"; source: string; re: RegExp };
+  | { kind: "regex"; source: string; re: Re2 };
 
 /** Envoy header matcher as Istio emits it: `present_match: true` or a string match on the value. */
 export type HeaderMatcher = { kind: "present" } | { kind: "string"; m: StringMatcher };
 
-/** RE2 `.` : any character but newline. */
-export const ANY = "[^\\n]";
+const encoder = new TextEncoder();
 
-/** Quote literal text for use inside a JS (`u`-mode) regex, like Go's regexp.QuoteMeta. */
+/** The bytes Envoy holds for a value (a JS string stands for its UTF-8). */
+export function toBytes(v: Bytes): Uint8Array {
+  return typeof v === "string" ? encoder.encode(v) : v;
+}
+
+/** Quote literal text for an RE2 regex, like Go's regexp.QuoteMeta. */
 export function quoteMeta(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
 }
 
-/** Full-match regex matcher from an RE2-style source that uses `.` for "any char". */
+/** Full-match regex matcher (RE2 semantics over bytes). */
 export function regexMatcher(re2Source: string): StringMatcher {
-  return { kind: "regex", source: re2Source, re: compileRe2(re2Source) };
-}
-
-/**
- * Compile an RE2 source to a JS full-match RegExp. Only the constructs Istio emits are needed:
- * `.`, `*`, `+`, `?`, groups, alternation, escapes, and the character classes we write ourselves.
- * Unescaped `.` outside a class is rewritten to `[^\n]`.
- */
-export function compileRe2(src: string): RegExp {
-  let out = "";
-  let inClass = false;
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === "\\") {
-      out += c + (src[i + 1] ?? "");
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (c === "]") inClass = false;
-      out += c;
-      continue;
-    }
-    if (c === "[") {
-      inClass = true;
-      out += c;
-      continue;
-    }
-    out += c === "." ? ANY : c;
-  }
-  return new RegExp(`^(?:${out})$`, "u");
+  return { kind: "regex", source: re2Source, re: re2(re2Source) };
 }
 
 /** ASCII-only lower-casing, as absl::AsciiStrToLower / EqualsIgnoreCase do. */
@@ -61,18 +40,33 @@ export function asciiLower(s: string): string {
   return s.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 32));
 }
 
-/** Envoy StringMatcher::match. A missing value (null/undefined) never matches. */
-export function matchString(m: StringMatcher, value: string | null | undefined): boolean {
+function lowerBytes(b: Uint8Array): Uint8Array {
+  return b.map((x) => (x >= 0x41 && x <= 0x5a ? x + 32 : x));
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array, at = 0): boolean {
+  for (let i = 0; i < b.length; i++) if (a[at + i] !== b[i]) return false;
+  return true;
+}
+
+/** Envoy StringMatcher::match over bytes. A missing value (null/undefined) never matches. */
+export function matchString(m: StringMatcher, value: Bytes | null | undefined): boolean {
   if (value === null || value === undefined) return false;
+  let v = toBytes(value);
+  if (m.kind === "regex") return m.re.fullMatch(v);
+  let p = toBytes(m.value);
+  if (m.ignoreCase) {
+    v = lowerBytes(v);
+    p = lowerBytes(p);
+  }
+  if (p.length > v.length) return false;
   switch (m.kind) {
     case "exact":
-      return m.ignoreCase ? asciiLower(value) === asciiLower(m.value) : value === m.value;
+      return p.length === v.length && bytesEqual(v, p);
     case "prefix":
-      return m.ignoreCase ? asciiLower(value).startsWith(asciiLower(m.value)) : value.startsWith(m.value);
+      return bytesEqual(v, p);
     case "suffix":
-      return m.ignoreCase ? asciiLower(value).endsWith(asciiLower(m.value)) : value.endsWith(m.value);
-    case "regex":
-      return m.re.test(value);
+      return bytesEqual(v, p, v.length - p.length);
   }
 }
 
@@ -118,7 +112,7 @@ export function istioInlineHeaderMatcher(v: string): HeaderMatcher {
 }
 
 /** Envoy HeaderUtility::matchHeaders for one matcher. `value` undefined = header absent. */
-export function matchHeader(m: HeaderMatcher, value: string | undefined): boolean {
+export function matchHeader(m: HeaderMatcher, value: Bytes | undefined): boolean {
   if (value === undefined) return false;
   if (m.kind === "present") return true;
   return matchString(m.m, value);

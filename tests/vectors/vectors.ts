@@ -7,7 +7,7 @@ import { crc32 } from "node:zlib";
 import * as yaml from "js-yaml";
 import { compilePolicies } from "../../tools/compile/compile.ts";
 import { encodeBlobWithStats } from "../../tools/encode/encode.ts";
-import { SectionTag } from "../../tools/encode/format.ts";
+import { FORMAT_MINOR, SectionTag } from "../../tools/encode/format.ts";
 import type { AuthorizationPolicy } from "../../tools/model/policy.ts";
 import { DEFAULT_MESH } from "../../tools/model/policy.ts";
 
@@ -104,7 +104,7 @@ function hostileVectors(seed: Uint8Array): Vector[] {
     { name: "bad-truncated", blob: seed.slice(0, seed.length - 8), expect: err("length") },
     { name: "bad-magic", blob: mutate(seed, (b) => (b[0] = 0x58)), expect: err("magic") },
     { name: "bad-major", blob: mutate(seed, (_, v) => v.setUint16(4, 2, true)), expect: err("version") },
-    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, 2, true)), expect: err("version") },
+    { name: "bad-minor", blob: mutate(seed, (_, v) => v.setUint16(6, FORMAT_MINOR + 1, true)), expect: err("version") },
     { name: "bad-length", blob: mutate(seed, (_, v) => v.setUint32(8, seed.length + 4, true)), expect: err("length") },
     { name: "bad-checksum", blob: mutate(seed, (b) => (b[b.length - 1] ^= 0x01), false), expect: err("checksum") },
     { name: "bad-flags", blob: mutate(seed, (_, v) => v.setUint32(16, 1, true)), expect: err("flags") },

@@ -48,7 +48,7 @@ export async function benchDelivery(n: number, runs: number, wasm = readFileSync
   const chain = host.chainOrder();
   if (chain.length !== 2) throw new Error(`the benchmarked sidecar should run 2 instances, got ${chain.join(", ")}`);
   // The chain must decide (a smoke check that the configuration is the real one).
-  for (const r of benchRequests(4).map(streamForRequest)) if (host.request(r).trap) throw new Error("trap");
+  for (const r of benchRequests(4).map((q) => streamForRequest(q))) if (host.request(r).trap) throw new Error("trap");
   // Configure time: re-apply the sidecar's configurations (a pluginConfig update each time).
   const mine = plugins.filter((p) => chain.includes(`${p.namespace}/${p.name}`));
   const times: number[] = [];

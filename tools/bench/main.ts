@@ -60,7 +60,7 @@ function timeCompile(policies: AuthorizationPolicy[], runs: number): { ms: numbe
 
 async function benchSize(scope: "mesh" | "one-workload", policies: AuthorizationPolicy[], applying: number): Promise<SizeResult> {
   const compiled = timeCompile(policies, quick ? 1 : 3);
-  const requests = benchRequests(applying).map(streamForRequest);
+  const requests = benchRequests(applying).map((r) => streamForRequest(r));
   const ours = await startFilterHost(wasm, pluginConfigJson(compiled.blob, "indexed"), BENCH_WORKLOAD);
   const linear = await startFilterHost(wasm, pluginConfigJson(compiled.blob, "linear"), BENCH_WORKLOAD);
   const loads: number[] = [ours.configureMs];

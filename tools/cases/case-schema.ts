@@ -43,6 +43,34 @@ function isMap(v: unknown): v is Record<string, unknown> {
 
 const YAML_NOTE = " (YAML reads unquoted yes/no/on/off as booleans and digits as numbers: quote it)";
 
+/** Bytes Envoy holds as they came off the wire (header values, SNI, SANs): a string, or raw bytes as `!!binary`. */
+function wire(opts: { nullable?: boolean } = {}): Spec {
+  return {
+    kind: "check",
+    check(v, path, ctx) {
+      if ((v === null && opts.nullable) || typeof v === "string" || v instanceof Uint8Array) return;
+      err(ctx, path, `must be a string or !!binary bytes${opts.nullable ? " or null" : ""}, found ${typeName(v)}${YAML_NOTE}`);
+    },
+  };
+}
+
+/** The whole peer certificate (every SAN, as Envoy RBAC sees it); null = plaintext. */
+const PEER_CERTIFICATE: Spec = {
+  kind: "check",
+  check(v, path, ctx) {
+    if (v === null) return;
+    if (!isMap(v)) return err(ctx, path, `must be a mapping (uri_sans, dns_sans, subject) or null, found ${typeName(v)}`);
+    for (const [k, item] of Object.entries(v)) {
+      const p = joinKey(path, k);
+      if (k === "subject") (wire() as { check: Check }).check(item, p, ctx);
+      else if (k === "uri_sans" || k === "dns_sans") {
+        if (!Array.isArray(item)) err(ctx, p, `must be a list, found ${typeName(item)}`);
+        else item.forEach((x, i) => (wire() as { check: Check }).check(x, joinIndex(p, i), ctx));
+      } else err(ctx, p, `unknown key (expected uri_sans, dns_sans, subject)`);
+    }
+  },
+};
+
 function str(opts: { nullable?: boolean; oneOf?: string[] } = {}): Spec {
   return {
     kind: "check",
@@ -114,9 +142,9 @@ const HEADERS: Spec = {
       const p = joinKey(path, k);
       if (Array.isArray(item)) {
         item.forEach((x, i) => {
-          if (typeof x !== "string") err(ctx, joinIndex(p, i), `must be a string, found ${typeName(x)}${YAML_NOTE}`);
+          if (typeof x !== "string" && !(x instanceof Uint8Array)) err(ctx, joinIndex(p, i), `must be a string, found ${typeName(x)}${YAML_NOTE}`);
         });
-      } else if (typeof item !== "string") {
+      } else if (typeof item !== "string" && !(item instanceof Uint8Array)) {
         err(ctx, p, `must be a string or a list of strings, found ${typeName(item)}${YAML_NOTE}`);
       }
     }
@@ -193,11 +221,12 @@ export const REQUEST: Spec = {
     path_normalized: str(),
     headers: HEADERS,
     source_principal: str({ nullable: true }),
+    peer_certificate: PEER_CERTIFICATE,
     source_ip: IP,
     remote_ip: IP,
     destination_ip: IP,
     destination_port: PORT,
-    sni: str({ nullable: true }),
+    sni: wire({ nullable: true }),
     jwt: JWT,
     ext_authz_decision: str({ oneOf: ["allow", "deny"] }),
   },

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { EnvoyHost } from "../host/index.ts";
 import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
+import { type RequestAuthentication, spaceDelimitedClaimsFor } from "./jwt-authn.ts";
 import { connectionForRequest, nodeForWorkload, streamForRequest } from "./request-stream.ts";
 
 export const DEFAULT_WASM = new URL("../../build/meshauthz.wasm", import.meta.url);
@@ -92,9 +93,21 @@ export interface FilterUnderTest {
   lastConnection: ConnectionResult | null;
 }
 
+export interface FilterOptions {
+  /** RequestAuthentications whose jwtRules choose jwt_authn's claim normalization (jwt-authn.ts). */
+  requestAuthentications?: readonly RequestAuthentication[];
+  rootNamespace?: string;
+}
+
 /** One sidecar (workload) running the filter with the given pluginConfig text or raw blob; with
  *  `network` (a pluginConfig with mode "network"), as a network filter deciding connections. */
-export async function startFilter(wasm: Uint8Array, configuration: string | Uint8Array, workload: Workload, network = false): Promise<FilterUnderTest> {
+export async function startFilter(
+  wasm: Uint8Array,
+  configuration: string | Uint8Array,
+  workload: Workload,
+  network = false,
+  options: FilterOptions = {},
+): Promise<FilterUnderTest> {
   const host = await EnvoyHost.create({
     wasm,
     configuration,
@@ -114,7 +127,13 @@ export async function startFilter(wasm: Uint8Array, configuration: string | Uint
         const invalid = !host.configAccepted || conn.filterState["meshauthz.termination_details"] === INVALID_CONFIG_DETAILS;
         return decisionFromConnection(conn, invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null);
       }
-      const result = host.request(streamForRequest(request));
+      const spaceDelimited = spaceDelimitedClaimsFor(
+        options.requestAuthentications ?? [],
+        workload,
+        options.rootNamespace ?? "istio-system",
+        request.jwt?.iss,
+      );
+      const result = host.request(streamForRequest(request, spaceDelimited));
       filter.lastResult = result;
       const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
       const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;

@@ -1,6 +1,7 @@
 // A case-file request and workload -> what Envoy's inbound listener would hand the filter.
 import type { ConnectionSpec, NodeInfo, StreamSpec } from "../host/types.ts";
 import type { CaseRequest, Workload } from "../model/case-file.ts";
+import { DEFAULT_SPACE_DELIMITED_CLAIMS, jwtAuthnMetadata } from "./jwt-authn.ts";
 
 const DEFAULT_PEER_PORT = 51234;
 const DEFAULT_DESTINATION_IP = "10.244.2.20";
@@ -18,9 +19,13 @@ export function nodeForWorkload(workload: Workload): NodeInfo {
   };
 }
 
-export function streamForRequest(request: CaseRequest): StreamSpec {
+/** `spaceDelimitedClaims`: the claims jwt_authn splits for this token (jwt-authn.ts). */
+export function streamForRequest(
+  request: CaseRequest,
+  spaceDelimitedClaims: readonly string[] = DEFAULT_SPACE_DELIMITED_CLAIMS,
+): StreamSpec {
   const grpc = request.protocol === "GRPC";
-  const headers: Array<[string, string]> = [];
+  const headers: Array<[string, string | Uint8Array]> = [];
   const method = request.method ?? (grpc ? "POST" : "GET");
   headers.push([":method", method]);
   // Filters run after the connection manager normalized the path.
@@ -31,26 +36,30 @@ export function streamForRequest(request: CaseRequest): StreamSpec {
   let hasContentType = false;
   for (const [name, value] of Object.entries(request.headers ?? {})) {
     if (name.toLowerCase() === "content-type") hasContentType = true;
-    for (const v of Array.isArray(value) ? value : [value]) headers.push([name, String(v)]);
+    for (const v of Array.isArray(value) ? value : [value]) headers.push([name, v instanceof Uint8Array ? v : String(v)]);
   }
   if (grpc && !hasContentType) headers.push(["content-type", "application/grpc"]);
 
   const sourceIp = request.source_ip ?? request.remote_ip ?? DEFAULT_SOURCE_IP;
   const destinationIp = request.destination_ip ?? DEFAULT_DESTINATION_IP;
   const destinationPort = request.destination_port ?? DEFAULT_DESTINATION_PORT;
-  const hasTls = (request.source_principal ?? null) !== null || (request.sni ?? null) !== null;
+  const cert = request.peer_certificate ?? null;
+  const uriSans = cert ? (cert.uri_sans ?? []) : request.source_principal ? [request.source_principal] : [];
+  const hasTls = cert !== null || (request.source_principal ?? null) !== null || (request.sni ?? null) !== null;
   return {
     headers,
     downstreamRemote: hostPort(sourceIp, DEFAULT_PEER_PORT),
     downstreamLocal: hostPort(destinationIp, destinationPort),
     tls: hasTls
       ? {
-          uriSans: request.source_principal ? [request.source_principal] : [],
+          uriSans,
+          dnsSans: cert?.dns_sans ?? [],
+          subject: cert?.subject ?? "",
           sni: request.sni ?? "",
-          peerCertificate: Boolean(request.source_principal),
+          peerCertificate: cert !== null || Boolean(request.source_principal),
         }
       : null,
-    dynamicMetadata: request.jwt ? { "envoy.filters.http.jwt_authn": { payload: request.jwt } } : undefined,
+    dynamicMetadata: request.jwt ? jwtAuthnMetadata(request.jwt, spaceDelimitedClaims) : undefined,
     protocol: grpc ? "HTTP/2" : "HTTP/1.1",
     xffNumTrustedHops: 0,
     endOfStream: true,

@@ -10,6 +10,7 @@ import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
 import { type Decision, startFilter } from "./filter-decision.ts";
+import { isRequestAuthentication, type RequestAuthentication, validateRequestAuthentication } from "./jwt-authn.ts";
 import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { SourceLocation } from "../model/diagnostic.ts";
 import type { IstioVersion } from "../validate/istio-version.ts";
@@ -88,17 +89,31 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
     if (!(e instanceof PolicyFilesError)) throw e;
     return { id: c.id, status: "fail", expected, actual: null, reason: `policy_files: ${e.message}` };
   }
+  // RequestAuthentications among a case's policies configure jwt_authn (jwt-authn.ts), not RBAC.
+  const requestAuthentications: RequestAuthentication[] = [];
+  const raErrors: string[] = [];
+  policies = policies.filter((p, i) => {
+    if (!isRequestAuthentication(p)) return true;
+    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`));
+    requestAuthentications.push(p);
+    return false;
+  });
+  if (raErrors.length) return { id: c.id, status: "fail", expected, actual: null, reason: `RequestAuthentication rejected: ${raErrors.join("; ")}` };
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
+  const mesh = meshSettings(file.meta, c.mesh);
   const locates = c.policies ? c.policies.map((_, j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
-  const compiled = compilePolicyObjects(policies, meshSettings(file.meta, c.mesh), locates, undefined, opts.istioVersion);
+  const compiled = compilePolicyObjects(policies, mesh, locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
     return { id: c.id, status: "fail", expected, actual: null, reason: `policies rejected: ${errors.join("; ")}` };
   }
   // A TCP case goes through the filter as a network filter (a NETWORK WasmPlugin's config).
   const mode = modeForRequest(c.request);
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network");
+  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network", {
+    requestAuthentications,
+    rootNamespace: mesh.rootNamespace,
+  });
   const d = filter.decide(c.request);
   const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult, filter.lastConnection) : null;
   if (response?.unchecked) return { id: c.id, status: "skip", expected, actual: null, reason: response.unchecked };

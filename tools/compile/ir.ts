@@ -14,6 +14,8 @@ export enum Attribute {
   Header = 10,
   JwtClaim = 11,
   Metadata = 12,
+  /** Format 1.2: typed dynamic metadata at `path` (filter name, then struct keys). */
+  DynamicMetadata = 13,
 }
 
 export enum MatchKind {
@@ -42,10 +44,15 @@ export interface Leaf {
   attribute: Attribute;
   kind: MatchKind;
   ignoreCase?: boolean;
-  /** A list-valued attribute (JWT claim, metadata) matches if any element matches. */
+  /** Metadata: a string value matches, or a list with a matching string element (Istio's
+   *  OR(ListMatcher one_of, string matcher) for claims, audiences, presenter). */
   listElements?: boolean;
-  /** Attribute argument: header name, claim path or metadata path (segments joined with NUL). */
+  /** Metadata: only a list with a matching string element (Envoy ListMatcher alone). */
+  listOnly?: boolean;
+  /** Attribute argument: header name. */
   key?: string;
+  /** DynamicMetadata: the filter name, then one or more Struct keys (any bytes). */
+  path?: string[];
   /** Exact/prefix/suffix operand. */
   value?: string;
   /** CIDR: network address bytes (host bits zero) and prefix length. */

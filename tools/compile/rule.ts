@@ -10,7 +10,7 @@ import {
   serviceAccountMatcher,
   trustDomainMatcher,
 } from "./matchers/peer-identity.ts";
-import { audienceMatcher, claimMatcher, presenterMatcher, requestPrincipalMatcher } from "./matchers/request-auth.ts";
+import { audienceMatcher, claimMatcher, claimNames, presenterMatcher, requestPrincipalMatcher } from "./matchers/request-auth.ts";
 import {
   headerMatcher,
   hostMatcher,
@@ -20,6 +20,7 @@ import {
   pathMatcher,
   portMatcher,
   sniMatcher,
+  splitMetadataKey,
 } from "./matchers/request-http.ts";
 import { allOf, anyOf, not } from "./matchers/string-form.ts";
 import type { TrustDomainBundle } from "./matchers/trust-domain-bundle.ts";
@@ -147,13 +148,12 @@ function conditionMatcher(c: Condition, ctx: RuleContext, path: string): Conditi
   } else if (key.startsWith("request.headers[")) {
     const p = bracketPath(key, "request.headers");
     if (p && p.length === 1) return { matcher: (v) => headerMatcher(p[0], v), httpOnly: true };
-  } else if (key.startsWith("request.auth.claims[")) {
-    const p = bracketPath(key, "request.auth.claims");
+  } else if (key.startsWith("request.auth.claims")) {
+    const p = claimNames(key.slice("request.auth.claims".length));
     if (p) return { matcher: (v) => claimMatcher(p, v), httpOnly: true };
   } else if (key.startsWith("experimental.envoy.filters.")) {
-    const open = key.indexOf("[");
-    const p = open > 0 ? bracketPath(key, key.slice(0, open)) : null;
-    if (p) return { matcher: (v) => metadataMatcher(key.slice("experimental.".length, open), p, v) };
+    const p = splitMetadataKey(key);
+    if (p) return { matcher: (v) => metadataMatcher(p[0], p[1], v) };
   }
   throw new RuleCompileError(`unknown attribute key "${key}"`, path);
 }

@@ -18,6 +18,7 @@ import {
   HEADER_BYTES,
   LEAF_FLAG_IGNORE_CASE,
   LEAF_FLAG_LIST_ELEMENTS,
+  LEAF_FLAG_LIST_ONLY,
   MAGIC,
   MAX_TREE_DEPTH,
   NodeOp,
@@ -90,8 +91,11 @@ class Tables {
         aux = l.port ?? 0;
         break;
     }
-    const flags = (l.ignoreCase ? LEAF_FLAG_IGNORE_CASE : 0) | (l.listElements ? LEAF_FLAG_LIST_ELEMENTS : 0);
-    const key = this.str(l.key);
+    const flags =
+      (l.ignoreCase ? LEAF_FLAG_IGNORE_CASE : 0) |
+      (l.listElements ? LEAF_FLAG_LIST_ELEMENTS : 0) |
+      (l.listOnly ? LEAF_FLAG_LIST_ONLY : 0);
+    const key = l.path ? this.str(encodePathSegments(l.path)) : this.str(l.key);
     const id = `${l.attribute}|${l.kind}|${flags}|${key}|${value}|${aux}`;
     let i = this.leafIndex.get(id);
     if (i !== undefined) return i;
@@ -258,4 +262,19 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     pieces: t.pieceCount,
   };
   return { blob, stats, ruleIds: rules.map((r) => r.id) };
+}
+
+/** A DYNAMIC_METADATA key: each segment as a u32 byte length (little-endian) and its UTF-8 bytes. */
+export function encodePathSegments(path: string[]): Uint8Array {
+  const utf8 = new TextEncoder();
+  const parts = path.map((p) => utf8.encode(p));
+  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const p of parts) {
+    dv.setUint32(at, p.length, true);
+    out.set(p, at + 4);
+    at += 4 + p.length;
+  }
+  return out;
 }

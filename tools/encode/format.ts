@@ -1,7 +1,7 @@
-// Constants of blob format 1.1 (docs/blob-format.md).
+// Constants of blob format 1.2 (docs/blob-format.md).
 export const MAGIC = Uint8Array.from([0x4d, 0x41, 0x5a, 0x42]); // "MAZB"
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 1;
+export const FORMAT_MINOR = 2;
 export const HEADER_BYTES = 24;
 export const NONE = 0xffffffff;
 
@@ -29,4 +29,5 @@ export const ACTION_CODES = { ALLOW: 0, DENY: 1, AUDIT: 2, CUSTOM: 3 } as const;
 export const POLICY_FLAG_DRY_RUN = 1;
 export const LEAF_FLAG_IGNORE_CASE = 1;
 export const LEAF_FLAG_LIST_ELEMENTS = 2;
+export const LEAF_FLAG_LIST_ONLY = 4;
 export const MAX_TREE_DEPTH = 32;

@@ -2,6 +2,7 @@
 // would, starts a canary VM that must accept the configuration, then `workers` worker VMs (each
 // its own instantiation and memory), and serves streams synchronously on the workers.
 
+import { HeaderMap } from "./header-map.ts";
 import { parseSocketAddress } from "./address.ts";
 import { Vm, type HostEnvironment } from "./vm.ts";
 import type { PluginSettings } from "./context.ts";
@@ -231,7 +232,7 @@ export class EnvoyHost {
       return {
         ...base, status, forwarded: true, details: "via_upstream",
         responseHeaders: [[":status", String(status)], ...(spec.upstreamResponse?.headers ?? [["content-length", "0"]])] as Array<[string, string]>,
-        upstreamRequestHeaders: spec.headers.map(([k, v]) => [k.toLowerCase(), v] as [string, string]),
+        upstreamRequestHeaders: HeaderMap.from(spec.headers, { request: true, http2: spec.protocol === "HTTP/2" }).entries(),
       };
     }
     return { ...base, status: 503, forwarded: false, details: "wasm_fail_stream", responseHeaders: [[":status", "503"]], upstreamRequestHeaders: null };

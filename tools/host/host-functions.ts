@@ -75,15 +75,15 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
   const abi010 = vm.abi === "0.1.0";
 
   /** A header-map read of a key that is absent, or of a map that is not available now. */
-  const headerValue = (type: number, key: Uint8Array): { status: WasmResult; value?: string } => {
+  const headerValue = (type: number, key: Uint8Array): { status: WasmResult; value?: Uint8Array } => {
     const ctx = vm.context();
     const map = ctx.getConstMap(type);
     if (map === null) {
-      if (ctx.accessLogPhase) return abi010 ? { status: WasmResult.Ok, value: "" } : { status: WasmResult.NotFound };
+      if (ctx.accessLogPhase) return abi010 ? { status: WasmResult.Ok, value: EMPTY } : { status: WasmResult.NotFound };
       return { status: WasmResult.BadArgument };
     }
-    const v = map.first(asciiLower(decoder.decode(key)));
-    if (v === undefined) return abi010 ? { status: WasmResult.Ok, value: "" } : { status: WasmResult.NotFound };
+    const v = map.firstBytes(asciiLower(decoder.decode(key)));
+    if (v === undefined) return abi010 ? { status: WasmResult.Ok, value: EMPTY } : { status: WasmResult.NotFound };
     return { status: WasmResult.Ok, value: v };
   };
 
@@ -97,7 +97,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
     if (key === null || value === null) return WasmResult.InvalidMemoryAccess;
     const map = writableMap(type);
     if (map === null) return WasmResult.BadArgument;
-    map[how](decoder.decode(key), decoder.decode(value));
+    map[how](decoder.decode(key), value.slice()); // values are bytes, as the module wrote them
     vm.context().headersModified(type);
     return WasmResult.Ok;
   };
@@ -159,7 +159,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       if (type === 0) vm.env.streamReads?.push(`h ${decoder.decode(key)}`);
       const r = headerValue(type, key);
       if (r.status !== WasmResult.Ok) return r.status;
-      return out(encoder.encode(r.value!), valuePtrPtr, valueSizePtr);
+      return out(r.value!, valuePtrPtr, valueSizePtr);
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number) {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
@@ -176,7 +176,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       const map = writableMap(type);
       if (map === null) return WasmResult.BadArgument;
       map.clear();
-      for (const [k, v] of pairs) map.add(decoder.decode(k), decoder.decode(v));
+      for (const [k, v] of pairs) map.add(decoder.decode(k), v.slice());
       vm.context().headersModified(type);
       return WasmResult.Ok;
     },

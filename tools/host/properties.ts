@@ -11,7 +11,7 @@ import { WasmResult } from "./envoy-abi.ts";
 import { serializePairs, type BytePair } from "./pairs.ts";
 import { encodeMetadata, encodeNode } from "./protobuf.ts";
 import { asciiLower, type HeaderMap } from "./header-map.ts";
-import type { NodeInfo, TlsInfo } from "./types.ts";
+import type { Bytes, NodeInfo, TlsInfo } from "./types.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -47,12 +47,15 @@ export interface CelMessage {
 }
 
 const str = (value: string): CelValue => ({ kind: "string", value });
+/** A string Envoy holds as raw bytes (header values, SNI, SANs): serialized byte for byte. */
+const wire = (value: Bytes): CelValue => (typeof value === "string" ? str(value) : { kind: "bytes", value });
 const int = (value: number | bigint): CelValue => ({ kind: "int", value: BigInt(value) });
 
 /** A protobuf Struct / Value as CEL sees it: objects are maps, arrays lists, numbers doubles. */
 export function jsonToCel(v: unknown): CelValue {
   if (v === null || v === undefined) return { kind: "null" };
   if (typeof v === "string") return str(v);
+  if (v instanceof Uint8Array) return { kind: "bytes", value: v }; // a string as raw bytes
   if (typeof v === "number") return { kind: "double", value: v };
   if (typeof v === "boolean") return { kind: "bool", value: v };
   if (Array.isArray(v)) return { kind: "list", items: v.map(jsonToCel) };
@@ -118,8 +121,8 @@ function headersMap(headers: HeaderMap | null): CelMap {
   return lookupMap(
     (key) => {
       if (headers === null) return undefined;
-      const v = headers.joined(asciiLower(key));
-      return v === undefined ? undefined : str(v);
+      const v = headers.joinedBytes(asciiLower(key));
+      return v === undefined ? undefined : { kind: "bytes", value: v };
     },
     () => (headers === null ? [] : headers.distinctNames()),
   );
@@ -146,9 +149,9 @@ function requestMap(info: StreamInfoView): CelMap {
         return str(info.protocol);
     }
     if (headers === null) return undefined;
-    const header = (name: string) => {
-      const v = headers.first(name);
-      return v === undefined ? undefined : str(v);
+    const header = (name: string): CelValue | undefined => {
+      const v = headers.firstBytes(name);
+      return v === undefined ? undefined : { kind: "bytes", value: v };
     };
     const path = headers.first(":path") ?? "";
     switch (key) {
@@ -209,19 +212,21 @@ function connectionMap(info: StreamInfoView): CelMap {
       case "mtls":
         return { kind: "bool", value: tls !== null && (tls.peerCertificate ?? tls.uriSans.length > 0) };
       case "requested_server_name":
-        return str(tls?.sni ?? "");
+        return wire(tls?.sni ?? "");
       case "id":
         return { kind: "uint", value: BigInt(info.connectionId) };
     }
     if (tls === null) return undefined; // every TLS attribute is absent on plaintext
-    const first = (list: string[] | undefined) => (list && list.length > 0 ? str(list[0]) : undefined);
+    // Envoy's ConnectionWrapper returns the FIRST URI / DNS SAN only (expr/context.cc); RBAC's
+    // AuthenticatedMatcher sees them all (README "Known differences").
+    const first = (list: Bytes[] | undefined) => (list && list.length > 0 ? wire(list[0]!) : undefined);
     switch (key) {
       case "tls_version":
         return str(tls.version ?? "TLSv1.3");
       case "subject_local_certificate":
         return str("");
       case "subject_peer_certificate":
-        return str(tls.subject ?? "");
+        return wire(tls.subject ?? "");
       case "uri_san_peer_certificate":
         return first(tls.uriSans);
       case "dns_san_peer_certificate":

@@ -4,15 +4,25 @@
 
 const encoder = new TextEncoder();
 
+/** Appends fields as byte chunks and concatenates once (payloads are not copied until finish). */
 class Writer {
-  private chunks: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private head: number[] = [];
+
+  private flushHead(): void {
+    if (this.head.length === 0) return;
+    this.chunks.push(new Uint8Array(this.head));
+    this.size += this.head.length;
+    this.head = [];
+  }
 
   varint(v: number): void {
     while (v > 0x7f) {
-      this.chunks.push((v & 0x7f) | 0x80);
+      this.head.push((v & 0x7f) | 0x80);
       v = Math.floor(v / 128);
     }
-    this.chunks.push(v);
+    this.head.push(v);
   }
 
   tag(field: number, wire: number): void {
@@ -22,7 +32,9 @@ class Writer {
   bytes(field: number, b: Uint8Array): void {
     this.tag(field, 2);
     this.varint(b.length);
-    for (const x of b) this.chunks.push(x);
+    this.flushHead();
+    this.chunks.push(b);
+    this.size += b.length;
   }
 
   string(field: number, s: string): void {
@@ -31,13 +43,23 @@ class Writer {
 
   double(field: number, d: number): void {
     this.tag(field, 1);
+    this.flushHead();
     const b = new Uint8Array(8);
     new DataView(b.buffer).setFloat64(0, d, true);
-    for (const x of b) this.chunks.push(x);
+    this.chunks.push(b);
+    this.size += 8;
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    this.flushHead();
+    if (this.chunks.length === 1) return this.chunks[0]!;
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
   }
 }
 
@@ -51,6 +73,8 @@ export function encodeValue(v: unknown): Uint8Array {
     w.double(2, v);
   } else if (typeof v === "string") {
     w.string(3, v);
+  } else if (v instanceof Uint8Array) {
+    w.bytes(3, v); // a string Envoy holds as raw bytes (need not be UTF-8)
   } else if (typeof v === "boolean") {
     w.tag(4, 0);
     w.varint(v ? 1 : 0);

@@ -7,7 +7,11 @@
 import { downstreamRemoteAddress, parseSocketAddress, type SocketAddress } from "./address.ts";
 import { BufferType, DataStatus, HeaderMapType, HeadersStatus, StreamType, WasmResult } from "./envoy-abi.ts";
 import { HostContext, type HostBuffer, type PluginSettings, type RootContext } from "./context.ts";
-import { asciiLower, HeaderMap } from "./header-map.ts";
+import { asciiLower, HeaderMap, invalidHeaderValue } from "./header-map.ts";
+
+/** Response code details of a request a codec refused before any filter (header value with NUL, CR or LF). */
+export const CODEC_REJECTED_HTTP1 = "http1.invalid_characters";
+export const CODEC_REJECTED_HTTP2 = "http2.invalid.header.field";
 import type { BytePair } from "./pairs.ts";
 import type { StreamInfoView } from "./properties.ts";
 import type { LocalReply, StreamSpec, TlsInfo } from "./types.ts";
@@ -135,7 +139,7 @@ export class StreamCore {
   constructor(readonly spec: StreamSpec, connectionId: number) {
     const protocol = spec.protocol ?? "HTTP/1.1";
     this.protocol = protocol;
-    this.request = HeaderMap.from(spec.headers, { hostToAuthority: protocol === "HTTP/1.1" });
+    this.request = HeaderMap.from(spec.headers, { request: true, http2: protocol === "HTTP/2" });
     const peer = parseSocketAddress(spec.downstreamRemote);
     this.remoteAddress = downstreamRemoteAddress(peer, this.request.joined("x-forwarded-for"), spec.xffNumTrustedHops ?? 0);
     this.localAddress = parseSocketAddress(spec.downstreamLocal);
@@ -162,9 +166,16 @@ export class StreamCore {
   /** The request side, up to the upstream's answer being available (held when holdResponse). */
   decode(holdResponse = false): boolean {
     const spec = this.spec;
-    if (spec.rejectedBeforePlugin) {
-      // An earlier filter answered; its reply skips these filters (no context created yet).
-      const r = spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" };
+    const codecError = spec.headers.some(([, v]) => invalidHeaderValue(v));
+    if (codecError || spec.rejectedBeforePlugin) {
+      // An earlier filter answered; its reply skips these filters (no context created yet). A header value with
+      // NUL, CR or LF never reaches a filter: the HTTP/1 codec answers 400 (http1.invalid_characters), the
+      // HTTP/2 codec resets the stream (HeaderUtility::headerValueIsValid; nghttp2 / quiche header validation).
+      const r = codecError
+        ? this.protocol === "HTTP/2"
+          ? { status: 400, details: CODEC_REJECTED_HTTP2, body: "" }
+          : { status: 400, details: CODEC_REJECTED_HTTP1, body: "Bad Request" }
+        : (spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" });
       const body = encoder.encode(r.body ?? "");
       const headers = HeaderMap.from([[":status", String(r.status)]]);
       this.responseCode = r.status;

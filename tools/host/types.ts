@@ -34,12 +34,16 @@ export interface PluginOptions {
   nodeCluster?: string;
 }
 
+/** Bytes as Envoy holds them: a string stands for its UTF-8; a Uint8Array is raw (need not be UTF-8). */
+export type Bytes = string | Uint8Array;
+
 export interface TlsInfo {
-  uriSans: string[];
-  dnsSans?: string[];
-  subject?: string;
-  /** Requested server name; "" when the client sent none. */
-  sni?: string;
+  /** Every URI SAN of the peer certificate, in order (a filter sees only the first). */
+  uriSans: Bytes[];
+  dnsSans?: Bytes[];
+  subject?: Bytes;
+  /** Requested server name; "" when the client sent none. BoringSSL refuses an SNI with NUL. */
+  sni?: Bytes;
   version?: string;
   /** A peer certificate was presented (connection.mtls). Default true when uriSans is non-empty. */
   peerCertificate?: boolean;
@@ -49,7 +53,7 @@ export interface TlsInfo {
 export interface StreamSpec {
   /** Request headers in order, names as received (the host lower-cases them). Pseudo-headers
    *  `:method`, `:path`, `:authority`, `:scheme` included. A name may repeat. */
-  headers: Array<[string, string]>;
+  headers: Array<[string, Bytes]>;
   /** TCP peer and local address, "ip:port" ("[v6]:port" for IPv6). */
   downstreamRemote: string;
   downstreamLocal: string;

@@ -14,6 +14,16 @@ export interface Workload {
   labels?: Record<string, string>;
 }
 
+/** Bytes Envoy holds as they came off the wire: a string (its UTF-8) or raw bytes (YAML `!!binary`). */
+export type WireBytes = string | Uint8Array;
+
+/** The downstream peer certificate as Envoy's Ssl::ConnectionInfo exposes it (every SAN, in order). */
+export interface PeerCertificateSpec {
+  uri_sans?: WireBytes[];
+  dns_sans?: WireBytes[];
+  subject?: WireBytes;
+}
+
 /** A request as the inbound proxy sees it. Absent or null fields are absent attributes. */
 export interface CaseRequest {
   protocol?: "HTTP" | "GRPC" | "TCP";
@@ -21,13 +31,16 @@ export interface CaseRequest {
   host?: string;
   path?: string;
   path_normalized?: string;
-  headers?: Record<string, string | string[]>;
+  headers?: Record<string, WireBytes | WireBytes[]>;
+  /** the peer certificate's (first) URI SAN; null = plaintext */
   source_principal?: string | null;
+  /** the whole peer certificate, when it carries more than one URI SAN (overrides source_principal) */
+  peer_certificate?: PeerCertificateSpec | null;
   source_ip?: string | null;
   remote_ip?: string | null;
   destination_ip?: string | null;
   destination_port?: number | null;
-  sni?: string | null;
+  sni?: WireBytes | null;
   jwt?: Record<string, unknown> | null;
   ext_authz_decision?: string;
 }

@@ -18,6 +18,7 @@ export namespace A {
   export const Header: u8 = 10;
   export const JwtClaim: u8 = 11;
   export const Metadata: u8 = 12;
+  export const DynamicMetadata: u8 = 13;
 }
 
 export namespace K {
@@ -37,6 +38,8 @@ export const AUDIT: u8 = 2;
 export const CUSTOM: u8 = 3;
 export const IGNORE_CASE: u8 = 1;
 export const LIST: u8 = 2;
+export const LIST_ONLY: u8 = 4;
+export const JWT_FILTER = "envoy.filters.http.jwt_authn";
 
 export class Writer {
   bytes: Array<u8> = new Array<u8>();
@@ -173,6 +176,21 @@ export class BlobBuilder {
     const k = key.length > 0 ? this.str(key) : NONE;
     const needsValue = kind == K.Exact || kind == K.Prefix || kind == K.Suffix;
     return this.rawLeaf(attr, kind, flags, k, needsValue ? this.str(value) : NONE, aux);
+  }
+
+  /** A DYNAMIC_METADATA leaf at path (filter, keys...): segments as u32 length + bytes. */
+  mdLeaf(kind: u8, value: string, path: Array<string>, flags: u8 = 0, aux: u32 = 0): u32 {
+    const w = new Writer();
+    for (let i = 0; i < path.length; i++) w.u32(String.UTF8.byteLength(path[i])).raw(String.UTF8.encode(path[i]));
+    const needsValue = kind == K.Exact || kind == K.Prefix || kind == K.Suffix;
+    return this.rawLeaf(A.DynamicMetadata, kind, flags, this.strBytes(w.finish()), needsValue ? this.str(value) : NONE, aux);
+  }
+
+  /** A leaf on the verified JWT payload: path payload, claims... */
+  claimLeaf(kind: u8, value: string, claims: Array<string>, flags: u8 = 0): u32 {
+    const path = [JWT_FILTER, "payload"];
+    for (let i = 0; i < claims.length; i++) path.push(claims[i]);
+    return this.mdLeaf(kind, value, path, flags);
   }
 
   cidr(attr: u8, addr: Array<u8>, prefix: u32): u32 {

@@ -67,37 +67,58 @@ export function sniMatcher(value: string): MatchNode {
   return stringMatcher(Attribute.Sni, value, MatchKind.NonEmpty);
 }
 
-/** experimental.envoy.filters.<filter>[<key>]: dynamic metadata; a value `[v]` matches a list containing v. */
-export function metadataMatcher(filter: string, path: string[], value: string): MatchNode {
-  const key = [filter, ...path].join("\0");
-  if (value.startsWith("[") && value.endsWith("]") && value.length >= 2) {
-    return stringMatcher(Attribute.Metadata, value.slice(1, -1), MatchKind.NonEmpty, { key, listElements: true });
+/**
+ * experimental.envoy.filters.<filter>[<key>] (Istio envoyFilterGenerator, generator.go): the key is
+ * split once, so `<key>` is one literal struct key (`a[payload][sub]` is filter `a`, key
+ * `payload][sub`). A value `[v]` is a ListMatcher one_of on strings.Trim(v, "[]") (every leading
+ * and trailing bracket removed): lists only; any other value is a string matcher: strings only.
+ */
+export function metadataMatcher(filter: string, key: string, value: string): MatchNode {
+  const path = [filter, key];
+  if (value.startsWith("[") && value.endsWith("]")) {
+    return stringMatcher(Attribute.DynamicMetadata, trimBrackets(value), MatchKind.NonEmpty, { path, listOnly: true });
   }
-  return stringMatcher(Attribute.Metadata, value, MatchKind.NonEmpty, { key });
+  return stringMatcher(Attribute.DynamicMetadata, value, MatchKind.NonEmpty, { path });
+}
+
+/** Go's strings.Trim(v, "[]"). */
+export function trimBrackets(v: string): string {
+  return v.replace(/^[[\]]+/, "").replace(/[[\]]+$/, "");
+}
+
+/** `experimental.envoy.filters.a.b[c]` -> ["envoy.filters.a.b", "c"] as Istio's
+ *  strings.SplitN(strings.TrimSuffix(strings.TrimPrefix(key, "experimental."), "]"), "[", 2). */
+export function splitMetadataKey(key: string): [string, string] | null {
+  let k = key.startsWith("experimental.") ? key.slice("experimental.".length) : key;
+  if (k.endsWith("]")) k = k.slice(0, -1);
+  const open = k.indexOf("[");
+  if (open < 0) return null;
+  return [k.slice(0, open), k.slice(open + 1)];
 }
 
 // request.experimental.inline.headers[<name>]: some comma-separated element of the header matches
-// (Istio's InlineHeaderMatcher regex `^v$|^v,.*|.*,v,.*|.*,v$`, written with our leaf kinds).
+// (Istio's InlineHeaderMatcher regex `^R$|^R,.*|.*,R,.*|.*,R$`, R = the quoted value with `*` as
+// `.*`), an RE2 full match: every `.*` is an ANY gap (no `\n`, UTF-8 only), never a byte prefix.
 export function inlineHeaderMatcher(name: string, value: string): MatchNode {
   const key = name.toLowerCase();
   const any: PatternPiece = { kind: "gap", cls: GapClass.Any, min: 0 };
   const lit = (text: string): PatternPiece => ({ kind: "literal", text });
-  const header = (kind: MatchKind, v: string) => leaf({ attribute: Attribute.Header, kind, key, value: v });
-  const pattern = (pieces: PatternPiece[]) => leaf({ attribute: Attribute.Header, kind: MatchKind.Pattern, key, pattern: pieces });
+  const pattern = (pieces: PatternPiece[]) =>
+    leaf({ attribute: Attribute.Header, kind: MatchKind.Pattern, key, pattern: pieces.filter((p) => p.kind !== "literal" || p.text !== "") });
   const f = classify(value);
   switch (f.form) {
     case "presence":
       return leaf({ attribute: Attribute.Header, kind: MatchKind.Present, key });
-    case "prefix": // ^p.*$ | .*,p.*
-      return anyOf([header(MatchKind.Prefix, f.text), pattern([any, lit(`,${f.text}`), any])]);
-    case "suffix": // ^.*s$ | ^.*s,.*
-      return anyOf([header(MatchKind.Suffix, f.text), pattern([any, lit(`${f.text},`), any])]);
+    case "prefix": // p.* | .*,p.*  (the other alternatives are contained in these)
+      return anyOf([pattern([lit(f.text), any]), pattern([any, lit(`,${f.text}`), any])]);
+    case "suffix": // .*s | .*s,.*
+      return anyOf([pattern([any, lit(f.text)]), pattern([any, lit(`${f.text},`), any])]);
     case "exact":
       return anyOf([
-        header(MatchKind.Exact, f.text),
-        header(MatchKind.Prefix, `${f.text},`),
-        header(MatchKind.Suffix, `,${f.text}`),
+        leaf({ attribute: Attribute.Header, kind: MatchKind.Exact, key, value: f.text }),
+        pattern([lit(`${f.text},`), any]),
         pattern([any, lit(`,${f.text},`), any]),
+        pattern([any, lit(`,${f.text}`)]),
       ]);
   }
 }
