@@ -1,6 +1,6 @@
 // Runs the meshauthz CLI as a user would, in a child process.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,9 +14,29 @@ export interface CliResult {
   stderr: string;
 }
 
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** bin/meshauthz.js runs dist/ when it exists; while sources are newer than the last
+ *  `npm run build:cli` (editing, running one test file), the tests run the sources instead. */
+export const RUNS_DIST = (() => {
+  try {
+    return statSync(`${REPO}dist/cli/main.js`).mtimeMs >= newestMtime(`${REPO}tools`);
+  } catch {
+    return false;
+  }
+})();
+export const CLI_ENV = RUNS_DIST ? process.env : { ...process.env, MESHAUTHZ_FROM_SOURCE: "1" };
+
 export function meshauthz(args: string[], input?: string): CliResult {
   const r = spawnSync(process.execPath, [`${REPO}bin/meshauthz.js`, ...args], {
     cwd: REPO,
+    env: CLI_ENV,
     input,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,

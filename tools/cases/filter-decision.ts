@@ -24,7 +24,10 @@ export interface Decision {
   config_error?: string;
 }
 
-export class WasmMissingError extends Error {}
+export class WasmMissingError extends Error {
+  /** The CLI reports errors with this name as a message, not as an internal error (cli/main.ts). */
+  override readonly name = "WasmMissingError";
+}
 
 export function readFilterWasm(path: string | URL = DEFAULT_WASM): Uint8Array {
   try {

@@ -23,6 +23,8 @@ export interface CaseResult {
   expected: unknown;
   actual: unknown;
   reason: string;
+  /** Wall time of the case, for reports (JUnit). */
+  seconds?: number;
 }
 
 export interface TestReport {
@@ -92,9 +94,15 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   // RequestAuthentications among a case's policies configure jwt_authn (jwt-authn.ts), not RBAC.
   const requestAuthentications: RequestAuthentication[] = [];
   const raErrors: string[] = [];
+  const kept: number[] = []; // positions in c.policies of the AuthorizationPolicies (for locations)
   policies = policies.filter((p, i) => {
-    if (!isRequestAuthentication(p)) return true;
-    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`));
+    if (!isRequestAuthentication(p)) {
+      kept.push(i);
+      return true;
+    }
+    const at = c.policies ? opts.locate?.(`cases[${index}].policies[${i}]`) : undefined;
+    const where = at ? `${at.file}:${at.line}:${at.column}: ` : "";
+    raErrors.push(...validateRequestAuthentication(p, `policies[${i}]`).map((e) => where + e));
     requestAuthentications.push(p);
     return false;
   });
@@ -102,7 +110,7 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
   const mesh = meshSettings(file.meta, c.mesh);
-  const locates = c.policies ? c.policies.map((_, j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
+  const locates = c.policies ? kept.map((j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
   const compiled = compilePolicyObjects(policies, mesh, locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
     const errors = compiled.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
@@ -181,13 +189,18 @@ function runValidationCase(c: ValidationCase, opts: RunOptions, index: number): 
 export async function runCaseFile(file: CaseFile, opts: RunOptions): Promise<TestReport> {
   const results: CaseResult[] = [];
   for (const [i, c] of (file.cases ?? []).entries()) {
+    const t0 = performance.now();
     try {
       results.push(await runDecisionCase(file, c, opts, i));
     } catch (e) {
       results.push({ id: c.id, status: "fail", expected: c.expected, actual: null, reason: `error: ${(e as Error).message}` });
     }
+    results[results.length - 1].seconds = (performance.now() - t0) / 1000;
   }
-  for (const [i, c] of (file.validation_cases ?? []).entries()) results.push(runValidationCase(c, opts, i));
+  for (const [i, c] of (file.validation_cases ?? []).entries()) {
+    const t0 = performance.now();
+    results.push({ ...runValidationCase(c, opts, i), seconds: (performance.now() - t0) / 1000 });
+  }
   const count = (s: CaseStatus) => results.filter((r) => r.status === s).length;
   return { total: results.length, passed: count("pass"), failed: count("fail"), skipped: count("skip"), results };
 }

@@ -13,13 +13,16 @@ Usage:
       applies to sidecars (the blob would allow everything) unless --allow-empty.
   meshauthz check (--policies PATH... | --blob FILE) --request FILE [-o json] [mesh options]
       Evaluate one request (a case's workload + request) through the built filter.
-  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v] [--allow-skip]
+  meshauthz test CASEFILE [--policies PATH...] [-o json] [-v] [--allow-skip] [--junit FILE]
       Run a case file through the built filter; exit 0 iff no case failed and none was skipped
-      (--allow-skip accepts skips). -v prints every decision.
-  meshauthz explain --policies PATH... --request FILE [-o json] [mesh options]
-      Why the request gets its decision: which policies apply to the workload, which rules
-      match, and for each rule that does not, which of its fields fail (asked of the filter).
-  meshauthz lint PATH... [--workloads PATH...] [-o json] [-q] [mesh options]
+      (--allow-skip accepts skips). -v prints every decision. --junit writes a JUnit XML report
+      (GitLab, Jenkins, GitHub test reporters).
+  meshauthz explain --policies PATH... --request FILE [--all] [-o json] [mesh options]
+      Why the request gets its decision: the policies that apply to the workload, which rules
+      match, and for each rule that does not, which field fails and the request's value (each
+      asked of the filter); a count of the others (--all: why each one does not apply; -o json
+      lists every policy).
+  meshauthz lint PATH... [--workloads PATH...] [-o json|sarif] [-q] [mesh options]
       Everything compile rejects, plus interactions that surprise operators (a DENY that makes an
       ALLOW unreachable, ...); warnings grouped by kind, -q one line per kind. With --workloads (Deployments, Pods, kubectl get -o yaml): selectors
       that match no workload, workloads left open or denied everything, namespaces without workloads.
@@ -100,6 +103,8 @@ export async function main(argv: string[]): Promise<number> {
       tag: { type: "string" },
       "oci-layout": { type: "string" },
       "max-object-bytes": { type: "string" },
+      all: { type: "boolean" },
+      junit: { type: "string" },
       sha256: { type: "string" },
       variant: { type: "string" },
       before: { type: "string", multiple: true },
@@ -145,15 +150,36 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A reader that went away (`meshauthz explain ... | head -1`) is not an error to report: Node
+ *  ignores SIGPIPE and emits EPIPE as an 'error' event on the stream, which would otherwise end
+ *  in an uncaught exception and a stack trace. Stop quietly with the command's exit code if it
+ *  has one, else 141 (what a shell reports for a tool ended by SIGPIPE), so that a truncated
+ *  run never looks like a passing one under `set -o pipefail`. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE" && stream === process.stdout) {
+        try {
+          process.stderr.write(`meshauthz: cannot write the output: ${e.message}\n`);
+        } catch {
+          // nothing left to report to
+        }
+      }
+      process.exit(e.code === "EPIPE" ? (process.exitCode ?? 141) : 74);
+    });
+  }
+}
+
 export async function run(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
   try {
     process.exitCode = await main(argv);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`meshauthz: ${(e as Error).message}\n\n${USAGE}`);
       process.exitCode = 2;
-    } else if (e instanceof UserError) {
-      process.stderr.write(`meshauthz: ${e.message}\n`);
+    } else if (e instanceof UserError || (e as Error).name === "WasmMissingError") {
+      process.stderr.write(`meshauthz: ${(e as Error).message}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(`meshauthz: internal error: ${(e as Error).stack ?? e}\n`);

@@ -25,6 +25,8 @@ export interface CliValues {
   tag?: string;
   "oci-layout"?: string;
   "max-object-bytes"?: string;
+  all?: boolean;
+  junit?: string;
   "allow-skip"?: boolean;
   "allow-empty"?: boolean;
   quiet?: boolean;

@@ -129,14 +129,15 @@ class Tables {
         rec = { op: n.op === "and" ? NodeOp.And : NodeOp.Or, count: childIds.length, arg: 0 };
         break;
     }
-    const key = `${rec.op}|${rec.arg}|${childIds.join(",")}`;
+    const key = childIds.length === 0 ? `${rec.op}|${rec.arg}` : `${rec.op}|${childIds.join(",")}`;
     const existing = this.nodeIndex.get(key);
     if (existing !== undefined) return existing;
     if (childIds.length > 0) {
       rec.arg = this.children.length;
       this.children.push(...childIds);
     }
-    const depth = 1 + Math.max(0, ...childIds.map((c) => this.depth[c]));
+    let depth = 1;
+    for (const c of childIds) depth = Math.max(depth, 1 + this.depth[c]);
     if (depth > MAX_TREE_DEPTH) throw new EncodeError(`matcher tree deeper than ${MAX_TREE_DEPTH}`);
     const i = this.nodes.length;
     this.nodes.push(rec);
@@ -146,7 +147,11 @@ class Tables {
   }
 }
 
+/** Rule ids sort by their UTF-8 bytes (the filter's binary search). For ids of ASCII characters
+ *  that is UTF-16 code-unit order, so only non-ASCII ids pay for an encoding. */
 function compareBytes(a: string, b: string): number {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(a) && /^[\x00-\x7f]*$/.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 

@@ -2,10 +2,24 @@
 export class StringTable {
   private readonly index = new Map<string, number>();
   private readonly items: Uint8Array[] = [];
+  /** JS string -> index, in front of the byte-keyed index: most lookups repeat a string. */
+  private readonly byText = new Map<string, number>();
   private static readonly utf8 = new TextEncoder();
 
   intern(value: string | Uint8Array): number {
-    const bytes = typeof value === "string" ? StringTable.utf8.encode(value) : value;
+    if (typeof value === "string") {
+      let i = this.byText.get(value);
+      if (i === undefined) {
+        i = this.internBytes(StringTable.utf8.encode(value));
+        this.byText.set(value, i);
+      }
+      return i;
+    }
+    return this.internBytes(value);
+  }
+
+  private internBytes(value: Uint8Array): number {
+    const bytes = value;
     const key = Buffer.from(bytes).toString("latin1");
     let i = this.index.get(key);
     if (i === undefined) {

@@ -1,4 +1,4 @@
-// meshauthz explain --policies PATH... --request FILE [-o json]
+// meshauthz explain --policies PATH... --request FILE [--all] [-o json]
 import { meshSettings } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
 import { describeExplanation, explain } from "../../explain/explain.ts";
@@ -26,6 +26,6 @@ export async function explainCommand(positionals: string[], v: CliValues): Promi
   } catch (err) {
     throw new UserError((err as Error).message);
   }
-  process.stdout.write(wantsJson(v) ? `${JSON.stringify(e)}\n` : `${describeExplanation(e)}\n`);
+  process.stdout.write(wantsJson(v) ? `${JSON.stringify(e)}\n` : `${describeExplanation(e, { all: v.all })}\n`);
   return 0;
 }

@@ -1,7 +1,8 @@
-// meshauthz lint PATH... [--workloads PATH...] [-o json] [-q] [--allow-empty] [--namespace NS] [--istio-version X.Y]
+// meshauthz lint PATH... [--workloads PATH...] [-o json|sarif] [-q] [--allow-empty] [--namespace NS] [--istio-version X.Y]
 // Runs the same validation path as compile (pipeline/policy-set.ts compileSources), so everything compile
 // rejects is reported here too, then the findings about surprising interactions (lint/findings.ts) and,
 // with --workloads, about selectors and workloads (lint/workloads.ts).
+import { GENERATOR } from "../../compile/compile.ts";
 import { type Finding, lintPolicies } from "../../lint/findings.ts";
 import { lintWorkloads, loadWorkloads, type WorkloadFinding } from "../../lint/workloads.ts";
 import type { Diagnostic } from "../../model/diagnostic.ts";
@@ -11,9 +12,9 @@ import { UsageError, UserError } from "../errors.ts";
 import { type CliValues, istioVersionFromFlags, meshFromFlags, readStdin, wantsJson } from "../options.ts";
 import { type GroupedItem, diagnosticItem, writeGrouped } from "../report.ts";
 
-export function lintCommand(paths: string[], v: CliValues): number {
+export async function lintCommand(paths: string[], v: CliValues): Promise<number> {
   if (paths.length === 0) throw new UsageError("lint needs at least one PATH");
-  const json = wantsJson(v);
+  const json = v.output === "sarif" ? false : wantsJson(v);
   const mesh = meshFromFlags(v);
   const result = compileSources(paths, mesh, { readStdin, namespace: v.namespace, istioVersion: istioVersionFromFlags(v), keepGoing: true });
   const diagnostics: Diagnostic[] = [...result.diagnostics];
@@ -34,7 +35,11 @@ export function lintCommand(paths: string[], v: CliValues): number {
   const locate = (f: Finding | WorkloadFinding) => ("location" in f && f.location) || byName.get(f.policy)?.locate(f.path);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
-  if (json) {
+  if (v.output === "sarif") {
+    const { sarifLog } = await import("../../ci-formats/sarif.ts");
+    const located = findings.map((f) => ({ ...f, location: locate(f) }));
+    process.stdout.write(`${JSON.stringify(sarifLog({ diagnostics, findings: located, version: GENERATOR.split(" ")[1] }), null, 2)}\n`);
+  } else if (json) {
     const summary: Record<string, number> = {};
     for (const d of diagnostics) summary[d.code ?? d.message] = (summary[d.code ?? d.message] ?? 0) + 1;
     for (const f of findings) summary[f.code] = (summary[f.code] ?? 0) + 1;

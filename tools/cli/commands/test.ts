@@ -1,4 +1,5 @@
-// meshauthz test CASEFILE [--policies PATH...] [-o json] [--allow-skip] [--namespace NS]
+// meshauthz test CASEFILE [--policies PATH...] [-o json] [--allow-skip] [--namespace NS] [--junit FILE]
+import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { CaseFileError, readCaseFileChecked } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
@@ -36,6 +37,14 @@ export async function testCommand(positionals: string[], v: CliValues): Promise<
     policies = loaded.policies.map((p) => p.policy);
   }
   const report = await runCaseFile(file, { wasm: readFilterWasm(v.wasm), policies, baseDir: dirname(resolve(positionals[0])), namespace: v.namespace, locate, istioVersion: istioVersionFromFlags(v) });
+  if (v.junit) {
+    const { junitXml } = await import("../../ci-formats/junit.ts");
+    try {
+      writeFileSync(v.junit, junitXml(positionals[0], report));
+    } catch (e) {
+      throw new UserError(`cannot write ${v.junit}: ${(e as Error).message}`);
+    }
+  }
   if (wantsJson(v)) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {

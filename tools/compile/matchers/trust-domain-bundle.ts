@@ -11,7 +11,14 @@ export class TrustDomainBundle {
   /** principals: `<td>/ns/<ns>/sa/<sa>` values whose td is local (or cluster.local) get one copy per td. */
   replaceAliases(principals: string[]): string[] {
     const out: string[] = [];
+    const [only] = this.trustDomains;
     for (const principal of principals) {
+      // Without aliases, a principal in the local trust domain is its only copy (most principals;
+      // every rule is compiled twice, for HTTP and TCP chains).
+      if (this.trustDomains.length === 1 && principal.startsWith(only) && principal.charCodeAt(only.length) === 47 && principal.split("/").length === 5) {
+        out.push(principal);
+        continue;
+      }
       const parts = principal.split("/");
       if (parts.length !== 5 || parts[0] === "*") {
         out.push(principal);
