@@ -103,6 +103,35 @@ function fakeHost() {
       s.tickPeriod = ms;
       return OK;
     },
+    // The ext_authz stage's calls: this fake host has no clusters and no paused streams (the
+    // real calls are tested through tools/host against loopback servers, tests/extauthz/).
+    proxy_get_header_map_pairs(_type, pp, lp) {
+      count("proxy_get_header_map_pairs");
+      return give(new Uint8Array(0), pp, lp);
+    },
+    proxy_http_call() {
+      count("proxy_http_call");
+      return 2; // BadArgument: unknown cluster
+    },
+    proxy_grpc_call() {
+      count("proxy_grpc_call");
+      return 4; // ParseFailure
+    },
+    proxy_set_effective_context() {
+      return 2;
+    },
+    proxy_continue_stream() {
+      return OK;
+    },
+    proxy_replace_header_map_value() {
+      return OK;
+    },
+    proxy_add_header_map_value() {
+      return OK;
+    },
+    proxy_remove_header_map_value() {
+      return OK;
+    },
     proxy_increment_metric(id, delta) {
       count("proxy_increment_metric");
       const name = s.metricNames.get(id);

@@ -8,6 +8,7 @@ import { onRequestHeaders } from "./lifecycle/request";
 import { connectionDeleted, onDownstreamData, onNewConnection, onUpstreamData } from "./network/connection";
 import { flushCounters } from "./report/counters";
 import { hostAlloc } from "./bytes/host-alloc";
+import { forgetCalls, onGrpcClose, onGrpcReceive, onHttpCallResponse } from "./extauthz/stage";
 
 export function proxy_abi_version_0_2_1(): void {}
 
@@ -37,7 +38,7 @@ export function proxy_on_tick(root: u32): void {
 }
 
 export function proxy_on_request_headers(ctx: u32, headers: u32, endOfStream: u32): u32 {
-  return onRequestHeaders(runtimeOfStream(ctx));
+  return onRequestHeaders(runtimeOfStream(ctx), ctx);
 }
 
 /** Also called for our own local replies: nothing to do. */
@@ -71,6 +72,20 @@ export function proxy_on_done(ctx: u32): u32 {
 }
 
 export function proxy_on_delete(ctx: u32): void {
+  forgetCalls(ctx);
   connectionDeleted(ctx);
   contextDeleted(ctx);
+}
+
+/** The ext_authz provider's answers arrive on the root context (extauthz/stage.ts). */
+export function proxy_on_http_call_response(root: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+  onHttpCallResponse(token, headers, bodySize);
+}
+
+export function proxy_on_grpc_receive(root: u32, token: u32, size: u32): void {
+  onGrpcReceive(token, size);
+}
+
+export function proxy_on_grpc_close(root: u32, token: u32, status: u32): void {
+  onGrpcClose(token);
 }

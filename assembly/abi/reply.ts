@@ -8,6 +8,13 @@ export function sendLocalResponse(status: u32, details: usize, detailsLen: usize
   return proxy_send_local_response(status, details, detailsLen, body, bodyLen, 0, 0, GRPC_UNSET);
 }
 
+/** A local reply with extra response headers (serialized pairs, spec 5.1): the ext_authz denial. */
+export function sendLocalResponseWithHeaders(
+  status: u32, details: usize, detailsLen: usize, body: usize, bodyLen: usize, headers: usize, headersLen: usize,
+): u32 {
+  return proxy_send_local_response(status, details, detailsLen, body, bodyLen, headers, headersLen, GRPC_UNSET);
+}
+
 /** A local reply with one extra response header (the pairs encoding of proxy-wasm-envoy.md §5.1:
  *  count, key and value lengths, then each key and value followed by a NUL). */
 export function sendLocalResponseWithHeader(

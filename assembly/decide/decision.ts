@@ -2,13 +2,43 @@
 // then enforced), ALLOW (shadow then enforced). A stage runs only if the chain reaches it and it
 // exists on this workload; each existing stage records what its Envoy RBAC filter would count.
 import { Runtime } from "./plugin";
+import { u32At } from "../bytes/buf";
+import { bytesCompare } from "../bytes/range";
+
+/** Istio emits one bad-CUSTOM DENY filter per provider, providers in name order: the first matching
+ *  rule of the first provider with a match (rules of one provider are in id order). */
+function badCustomMatch(p: Runtime): i32 {
+  const e = p.custom;
+  const t = p.tables;
+  let best: i32 = -1;
+  let bestName: u32 = 0;
+  for (let pos: u32 = 0; pos < e.size; pos++) {
+    if (!e.matches(p.evaluator, pos)) continue;
+    const r = <i32>u32At(e.rules, pos);
+    const name = t.policyProvider(t.rulePolicy(u32At(p.ruleBlob, <u32>r)));
+    if (best < 0) {
+      best = r;
+      bestName = name;
+      if (!p.customMultiple) return best;
+      continue;
+    }
+    if (bytesCompare(t.strPtr(name), t.strLen(name), t.strPtr(bestName), t.strLen(bestName)) < 0) {
+      best = r;
+      bestName = name;
+    }
+  }
+  return best;
+}
 
 export const enum Verdict {
   Allow = 0,
   /** A DENY rule matched, or no ALLOW rule matched: 403 with the effective policy id or none. */
   Deny = 1,
-  /** A CUSTOM rule matched: format 1.0 filters cannot call the ext-authz provider. */
-  DenyCustom = 2,
+  /** A CUSTOM rule matched and its provider must be asked (extauthz/stage.ts). */
+  CallProvider = 2,
+  /** A CUSTOM rule of an undefined provider (or of one of several providers) matched: Istio's
+   *  `-deny-due-to-bad-CUSTOM-action` DENY rule. */
+  DenyBadCustom = 3,
 }
 
 @unmanaged
@@ -48,15 +78,33 @@ export function decide(p: Runtime): Decision {
   d.reset();
   const ev = p.evaluator;
 
-  // 1. CUSTOM: a match would send the request to the provider; we cannot, so fail closed.
+  // 1. CUSTOM: Istio's shadow RBAC in front of ext_authz calls the provider only when a CUSTOM
+  // rule matches; with an undefined provider (or several) the rules are an enforced DENY.
   if (p.hasCustom) {
-    const r = p.custom.firstMatch(ev);
-    if (r >= 0) {
-      d.verdict = Verdict.DenyCustom;
-      d.rule = r;
-      return d;
+    if (p.customProvider >= 0) {
+      const r = p.custom.firstMatch(ev);
+      if (r >= 0) {
+        d.verdict = Verdict.CallProvider;
+        d.rule = r;
+        return d;
+      }
+    } else {
+      const r = badCustomMatch(p);
+      if (r >= 0) {
+        d.denied++;
+        d.verdict = Verdict.DenyBadCustom;
+        d.rule = r;
+        return d;
+      }
+      d.allowed++;
     }
   }
+  return decideAfterCustom(p, d);
+}
+
+/** The stages after CUSTOM (also run when the provider allowed, or failed open). */
+export function decideAfterCustom(p: Runtime, d: Decision): Decision {
+  const ev = p.evaluator;
 
   // 2. AUDIT: marks the request, never decides. Its RBAC filter (action LOG) counts "allowed".
   if (p.hasAudit) {

@@ -18,6 +18,7 @@ import { Workload } from "./workload";
 import { Decision } from "./decision";
 import { Delivery } from "../delivery/role";
 import { recycleHostBuffer } from "../bytes/host-alloc";
+import { bytesEqual } from "../bytes/range";
 import { PolicyCounters } from "../report/policy-counters";
 
 export class Plugin {
@@ -77,6 +78,13 @@ export class Runtime {
   hasShadowAllow: bool = false;
   /** "An enforced ALLOW policy applies" (counted over policies, not rules). */
   hasAllow: bool = false;
+  /** The one ext_authz provider (PROVIDERS index) of the workload's CUSTOM policies, or -1: the
+   *  provider is undefined, or there are several (then customMultiple), and CUSTOM rules deny. */
+  customProvider: i32 = -1;
+  customMultiple: bool = false;
+  /** Unique per runtime: a pending ext_authz call answered after a reconfiguration is refused. */
+  generation: u32 = 0;
+  tables: Tables;
 
   // Engines (empty when the stage does not exist on this workload).
   custom: Engine;
@@ -109,6 +117,8 @@ export class Runtime {
 
   /** Takes the graph, the slots and the engines' lists (see buildPlugin). */
   constructor(t: Tables, g: Graph, slots: Slots, lists: usize) {
+    this.tables = t;
+    this.generation = ++generations;
     this.graph = g;
     this.slots = slots;
     // UNKNOWN (untrusted direct IP) counts as a match where matching restricts access.
@@ -159,6 +169,8 @@ export class Runtime {
     return this.detailsLen(k) - <usize>DETAILS_OPEN.length - 1;
   }
 }
+
+let generations: u32 = 0;
 
 // Engine slots while building.
 const CUSTOM = 0;
@@ -233,6 +245,7 @@ export function buildPlugin(t: Tables, w: Workload, kind: EngineKind, network: b
   rt.hasDeny = (stages & (1 << DENY)) != 0;
   rt.hasShadowAllow = (stages & (1 << SHADOW_ALLOW)) != 0;
   rt.hasAllow = (stages & (1 << ALLOW)) != 0;
+  if (rt.hasCustom) resolveCustomProvider(t, applicable, rt);
   rt.ruleCount = ruleBlob.len;
   rt.ruleBlob = ruleBlob.take();
   ruleBlob.free();
@@ -256,6 +269,26 @@ export function buildPlugin(t: Tables, w: Workload, kind: EngineKind, network: b
   p.invalid = false;
   p.reason = "";
   return p;
+}
+
+/** Istio's builder (builder.go buildHTTP): one provider per workload unless
+ *  PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS (default off); that provider must be defined. */
+function resolveCustomProvider(t: Tables, applicable: StaticArray<u8>, rt: Runtime): void {
+  let name: u32 = NONE;
+  for (let i: u32 = 0; i < t.policyCount; i++) {
+    if (unchecked(applicable[i]) == 0 || engineFor(t, i) != CUSTOM) continue;
+    const n = t.policyProvider(i);
+    if (name == NONE) name = n;
+    else if (!bytesEqual(t.strPtr(n), t.strLen(n), t.strPtr(name), t.strLen(name))) rt.customMultiple = true;
+  }
+  if (name == NONE || rt.customMultiple) return;
+  for (let k: u32 = 0; k < t.providerCount; k++) {
+    const pn = t.providerName(k);
+    if (bytesEqual(t.strPtr(pn), t.strLen(pn), t.strPtr(name), t.strLen(name))) {
+      rt.customProvider = <i32>k;
+      return;
+    }
+  }
 }
 
 /** The engine of policy i's rules, or -1 for a dry-run AUDIT or CUSTOM policy. */

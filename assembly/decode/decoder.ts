@@ -9,7 +9,8 @@ import { crc32 } from "./crc32";
 import { DecodeError, Where, decodeErrorText } from "./errors";
 import {
   Action, HEADER_BYTES, LABEL_BYTES, LEAF_BYTES, MAGIC, MAJOR, MINOR, NODE_BYTES, NONE, PATTERN_BYTES, PIECE_BYTES,
-  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT_1_0, SECTION_COUNT_1_1, Section,
+  POLICY_BYTES, POLICY_DRY_RUN, RULE_BYTES, SECTION_COUNT_1_0, SECTION_COUNT_1_1, SECTION_COUNT_1_3, Section,
+  HeaderMatch, ITEM_BYTES, PROVIDER_BYTES, PROVIDER_FAIL_OPEN, ProviderKind,
 } from "./format";
 import { Tables } from "./tables";
 import { Reach } from "./reach";
@@ -31,7 +32,7 @@ class Decoder {
   t: Tables = new Tables();
   secPtr: StaticArray<usize> = new StaticArray<usize>(9);
   secLen: StaticArray<usize> = new StaticArray<usize>(9);
-  /** 7 for a 1.0 blob, 8 for 1.1 (TCP_RULES). */
+  /** 7 for a 1.0 blob, 8 for 1.1 and 1.2 (TCP_RULES), 9 for 1.3 (PROVIDERS). */
   sectionCount: u32 = 0;
   /** The counts table() read. */
   count: u32 = 0;
@@ -53,7 +54,7 @@ class Decoder {
     if (load<u16>(b, 4) != MAJOR) return this.fail(DecodeError.BadMajor);
     const minor = load<u16>(b, 6);
     if (minor > MINOR) return this.fail(DecodeError.BadMinor);
-    this.sectionCount = minor == 0 ? SECTION_COUNT_1_0 : SECTION_COUNT_1_1;
+    this.sectionCount = minor == 0 ? SECTION_COUNT_1_0 : minor < 3 ? SECTION_COUNT_1_1 : SECTION_COUNT_1_3;
     if (<usize>load<u32>(b, 8) != this.len) return this.fail(DecodeError.BadLength);
     if (load<u32>(b, 12) != crc32(b + 16, this.len - 16)) return this.fail(DecodeError.BadChecksum);
     if (load<u32>(b, 16) != 0) return this.fail(DecodeError.BadFlags);
@@ -195,6 +196,44 @@ class Decoder {
     return true;
   }
 
+  /** PROVIDERS (1.3): every record, its strings and item range, eagerly (a handful per mesh). */
+  providers(): bool {
+    if (this.sectionCount < SECTION_COUNT_1_3) return true;
+    if (!this.table(Section.Providers, PROVIDER_BYTES, ITEM_BYTES)) return false;
+    const t = this.t;
+    t.providerCount = this.count;
+    t.providers = unchecked(this.secPtr[Section.Providers]) + 4;
+    t.itemCount = this.count2;
+    t.items = t.providers + <usize>t.providerCount * PROVIDER_BYTES + 4;
+    for (let i: u32 = 0; i < t.providerCount; i++) {
+      const kind = t.providerKind(i);
+      if (kind < ProviderKind.Http || kind > ProviderKind.Grpc || (t.providerFlags(i) & ~PROVIDER_FAIL_OPEN) != 0) {
+        return this.fail(DecodeError.BadProvider, Where.Provider, i);
+      }
+      let e = max(max(t.strError(t.providerName(i)), t.strError(t.providerCluster(i))), t.strError(t.providerAuthority(i)));
+      const prefix = t.providerPathPrefix(i);
+      if (prefix != NONE) e = max(e, t.strError(prefix));
+      if (e != DecodeError.None) return this.fail(e, Where.Provider, i);
+      let end = <u64>t.providerItemFirst(i);
+      for (let k: u32 = 0; k < 4; k++) end += <u64>t.providerItems(i, k);
+      if (end > <u64>t.itemCount) return this.fail(DecodeError.BadProvider, Where.Provider, i);
+      const first = t.providerItemFirst(i);
+      const matchers = t.providerItems(i, 0) + t.providerItems(i, 1) + t.providerItems(i, 2);
+      for (let k: u32 = 0; k < matchers + t.providerItems(i, 3); k++) {
+        const it = first + k;
+        if (k < matchers) {
+          const a = t.itemA(it);
+          if (a < HeaderMatch.Exact || a > HeaderMatch.Suffix) return this.fail(DecodeError.BadProvider, Where.Provider, i);
+          e = t.strError(t.itemB(it));
+        } else {
+          e = max(t.strError(t.itemA(it)), t.strError(t.itemB(it)));
+        }
+        if (e != DecodeError.None) return this.fail(e, Where.Provider, i);
+      }
+    }
+    return true;
+  }
+
   /** 1.1 TCP_RULES: one u32 root per rule (NONE: dropped on TCP); roots are checked when reached. */
   tcp(): bool {
     if (this.sectionCount < SECTION_COUNT_1_1) return true;
@@ -211,7 +250,7 @@ class Decoder {
 export function decodeBlob(base: usize, len: usize): Decoded {
   const d = new Decoder(base, len);
   // Dependency order: every index is checked against a section already read.
-  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.tcp();
+  const ok = d.header() && d.sections() && d.strings() && d.meta() && d.policies() && d.rules() && d.graph() && d.tcp() && d.providers();
   if (ok) {
     d.t.base = base;
     d.t.length = len;

@@ -51,6 +51,8 @@ export enum DecodeError {
   BadPattern,
   /** Piece kind, class, min, reserved or str invalid. */
   BadPiece,
+  /** Provider kind, flags, order or item range invalid (1.1 PROVIDERS). */
+  BadProvider,
 }
 
 export function decodeErrorName(e: DecodeError): string {
@@ -85,6 +87,7 @@ export function decodeErrorName(e: DecodeError): string {
     case DecodeError.BadPatternIndex: return "bad_pattern_index";
     case DecodeError.BadPattern: return "bad_pattern";
     case DecodeError.BadPiece: return "bad_piece";
+    case DecodeError.BadProvider: return "bad_provider";
   }
   return "unknown";
 }
@@ -112,7 +115,8 @@ export function decodeErrorCategory(e: DecodeError): string {
     case DecodeError.BadRulePolicy:
     case DecodeError.BadNodeIndex:
     case DecodeError.BadLeafIndex:
-    case DecodeError.BadPatternIndex: return "index";
+    case DecodeError.BadPatternIndex:
+    case DecodeError.BadProvider: return "index";
     case DecodeError.RuleOrder: return "order";
   }
   // Offsets, ids, node/leaf/pattern shapes, child order, depth.
@@ -131,9 +135,10 @@ export namespace Where {
   export const Leaf: u32 = 7;
   export const Pattern: u32 = 8;
   export const Piece: u32 = 9;
+  export const Provider: u32 = 10;
 }
 
-const WHERE = ["blob", "section", "string", "policy", "label", "rule", "node", "leaf", "pattern", "piece"];
+const WHERE = ["blob", "section", "string", "policy", "label", "rule", "node", "leaf", "pattern", "piece", "provider"];
 
 /** "bad_leaf at leaf 12" */
 export function decodeErrorText(e: DecodeError, where: u32, at: u32): string {

@@ -1,13 +1,14 @@
-// Numbers of blob format 1.2 (docs/blob-format.md).
+// Numbers of blob format 1.3 (docs/blob-format.md).
 
 export const MAGIC: u32 = 0x425a414d; // "MAZB" read as little-endian u32
 export const MAJOR: u16 = 1;
 /** The highest minor this decoder understands. */
-export const MINOR: u16 = 2;
+export const MINOR: u16 = 3;
 export const HEADER_BYTES: u32 = 24;
-/** Sections of a 1.0 blob; 1.1 adds TCP_RULES (1.2 adds none). */
+/** Sections of a 1.0 blob; 1.1 adds TCP_RULES (1.2 adds none); 1.3 adds PROVIDERS. */
 export const SECTION_COUNT_1_0: u32 = 7;
 export const SECTION_COUNT_1_1: u32 = 8;
+export const SECTION_COUNT_1_3: u32 = 9;
 export const NONE: u32 = 0xffffffff;
 export const MAX_DEPTH: u32 = 32;
 
@@ -21,6 +22,19 @@ export namespace Section {
   export const Patterns: u32 = 7;
   /** 1.1: each rule's root on a TCP filter chain (NONE: dropped there). */
   export const TcpRules: u32 = 8;
+  /** 1.3: ext_authz providers of the mesh config. */
+  export const Providers: u32 = 9;
+}
+
+export namespace ProviderKind {
+  export const Http: u32 = 1;
+  export const Grpc: u32 = 2;
+}
+export const PROVIDER_FAIL_OPEN: u32 = 1;
+export namespace HeaderMatch {
+  export const Exact: u32 = 1;
+  export const Prefix: u32 = 2;
+  export const Suffix: u32 = 3;
 }
 
 export namespace Action {
@@ -96,6 +110,8 @@ export const NODE_BYTES: u32 = 8;
 export const LEAF_BYTES: u32 = 16;
 export const PATTERN_BYTES: u32 = 8;
 export const PIECE_BYTES: u32 = 8;
+export const PROVIDER_BYTES: u32 = 36;
+export const ITEM_BYTES: u32 = 8;
 
 /** Attributes only an HTTP request has; a TCP projection never reaches them (Istio's HTTP-only
  *  fields, generator.go). */

@@ -4,7 +4,7 @@
 // else is checked by decode/reach.ts for the rules a workload uses, before anything reads it.
 // Every index the accessors receive was range-checked, hence no checks here.
 import { DecodeError } from "./errors";
-import { LABEL_BYTES, LEAF_BYTES, NODE_BYTES, PATTERN_BYTES, PIECE_BYTES, POLICY_BYTES, RULE_BYTES } from "./format";
+import { ITEM_BYTES, LABEL_BYTES, LEAF_BYTES, NODE_BYTES, PATTERN_BYTES, PIECE_BYTES, POLICY_BYTES, PROVIDER_BYTES, RULE_BYTES } from "./format";
 
 // Unmanaged (no GC header, no shadow-stack spills on the hot path): freed by dispose().
 @unmanaged
@@ -45,6 +45,11 @@ export class Tables {
   pieceCount: u32 = 0;
   pieces: usize = 0;
 
+  providerCount: u32 = 0;
+  providers: usize = 0;
+  itemCount: u32 = 0;
+  items: usize = 0;
+
   /** Frees the blob and this object. */
   dispose(): void {
     if (this.base != 0) heap.free(this.base);
@@ -79,6 +84,21 @@ export class Tables {
   @inline policyLabelCount(i: u32): u32 { return load<u32>(this.policies + <usize>i * POLICY_BYTES, 20); }
   @inline labelKey(i: u32): u32 { return load<u32>(this.labels + <usize>i * LABEL_BYTES); }
   @inline labelValue(i: u32): u32 { return load<u32>(this.labels + <usize>i * LABEL_BYTES, 4); }
+
+  // Providers (1.1)
+  @inline providerName(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES); }
+  @inline providerKind(i: u32): u32 { return load<u8>(this.providers + <usize>i * PROVIDER_BYTES, 4); }
+  @inline providerFlags(i: u32): u32 { return load<u8>(this.providers + <usize>i * PROVIDER_BYTES, 5); }
+  @inline providerStatusOnError(i: u32): u32 { return load<u16>(this.providers + <usize>i * PROVIDER_BYTES, 6); }
+  @inline providerCluster(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES, 8); }
+  @inline providerAuthority(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES, 12); }
+  @inline providerTimeoutMs(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES, 16); }
+  @inline providerPathPrefix(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES, 20); }
+  @inline providerItemFirst(i: u32): u32 { return load<u32>(this.providers + <usize>i * PROVIDER_BYTES, 24); }
+  /** k: 0 include, 1 upstream, 2 downstream, 3 add. */
+  @inline providerItems(i: u32, k: u32): u32 { return load<u16>(this.providers + <usize>i * PROVIDER_BYTES + 28 + (<usize>k << 1)); }
+  @inline itemA(i: u32): u32 { return load<u32>(this.items + <usize>i * ITEM_BYTES); }
+  @inline itemB(i: u32): u32 { return load<u32>(this.items + <usize>i * ITEM_BYTES, 4); }
 
   // Rules
   @inline rulePolicy(i: u32): u32 { return load<u32>(this.rules + <usize>i * RULE_BYTES); }

@@ -8,7 +8,8 @@ import { Network } from "../abi/codes";
 import { logCritical } from "../abi/log";
 import { StreamTable } from "../lifecycle/contexts";
 import { Runtime } from "../decide/plugin";
-import { decide } from "../decide/decision";
+import { Verdict, decide, decideAfterCustom } from "../decide/decision";
+import { ProviderKind } from "../decode/format";
 import { applyConnectionDecision, denyConnectionInvalid } from "./outcome";
 
 const ALLOWED: u32 = 1;
@@ -43,7 +44,14 @@ export function onDownstreamData(ctx: u32, rt: usize): u32 {
       denyConnectionInvalid();
     } else {
       r.evaluator.begin();
-      allowed = applyConnectionDecision(r, decide(r));
+      const d = decide(r);
+      // Istio builds no network ext_authz for an HTTP provider (builder.go buildTCP: "ignored
+      // CUSTOM action with HTTP provider on TCP filter chain"): its CUSTOM rules do not apply.
+      if (d.verdict == Verdict.CallProvider && r.tables.providerKind(<u32>r.customProvider) == ProviderKind.Http) {
+        d.reset();
+        decideAfterCustom(r, d);
+      }
+      allowed = applyConnectionDecision(r, d);
       r.cache.end();
     }
   }

@@ -7,6 +7,7 @@ import { setProperty } from "../abi/property";
 import { closeDownstream } from "../abi/connection";
 import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
+import { badCustomDetails, badCustomDetailsLen } from "../report/outcome";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countTcpDecision, countTcpInvalid } from "../report/counters";
 import { PolicyCounters } from "../report/policy-counters";
@@ -25,7 +26,7 @@ const DENIED = lit("denied");
 const TRUE_ = lit("true");
 const DETAILS_NONE = lit("rbac_access_denied_matched_policy[none]");
 const DETAILS_INVALID = lit("meshauthz_invalid_config");
-const DETAILS_CUSTOM = lit("meshauthz_custom_unsupported");
+const DETAILS_TCP_EXT_AUTHZ = lit("meshauthz_tcp_ext_authz_unsupported");
 
 function put(key: usize, value: usize): void {
   setProperty(litPtr(key), litLen(key), litPtr(value), litLen(value));
@@ -63,9 +64,17 @@ export function applyConnectionDecision(p: Runtime, d: Decision): bool {
     if (d.rule >= 0) putId(POLICY, p, d.rule);
     return true;
   }
-  if (d.verdict == Verdict.DenyCustom) {
+  if (d.verdict == Verdict.CallProvider) {
+    // A CUSTOM rule of a gRPC provider matched: Istio's network ext_authz would ask it; this filter
+    // does not call providers for connections (docs/ext-authz.md), so it closes (fail closed).
     putId(POLICY, p, d.rule);
-    return close(litPtr(DETAILS_CUSTOM), litLen(DETAILS_CUSTOM));
+    return close(litPtr(DETAILS_TCP_EXT_AUTHZ), litLen(DETAILS_TCP_EXT_AUTHZ));
+  }
+  if (d.verdict == Verdict.DenyBadCustom) {
+    const ptr = badCustomDetails(p, d.rule);
+    const r = close(ptr, badCustomDetailsLen);
+    heap.free(ptr);
+    return r;
   }
   if (d.rule >= 0) return close(p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
   return close(litPtr(DETAILS_NONE), litLen(DETAILS_NONE));

@@ -9,6 +9,7 @@ import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countDecision, countInvalid } from "./counters";
+import { ByteBuf, u32At } from "../bytes/buf";
 import { PolicyCounters } from "./policy-counters";
 import { DENY_HEADER, deniedByLen, deniedByPtr, logDecision } from "./decision-log";
 
@@ -25,7 +26,8 @@ const TRUE_ = lit("true");
 const BODY = lit("RBAC: access denied");
 const DETAILS_NONE = lit("rbac_access_denied_matched_policy[none]");
 const DETAILS_INVALID = lit("meshauthz_invalid_config");
-const DETAILS_CUSTOM = lit("meshauthz_custom_unsupported");
+const DETAILS_OPEN_ = lit("rbac_access_denied_matched_policy[istio-ext-authz-");
+const BAD_CUSTOM_CLOSE = lit("-deny-due-to-bad-CUSTOM-action]");
 
 function put(key: usize, value: usize): void {
   setProperty(litPtr(key), litLen(key), litPtr(value), litLen(value));
@@ -73,13 +75,36 @@ export function applyDecision(p: Runtime, d: Decision): u32 {
     if (d.rule >= 0) putId(POLICY, p, d.rule);
     return Headers.Continue;
   }
-  if (d.verdict == Verdict.DenyCustom) {
-    // The details cannot carry the CUSTOM rule's id.
-    putId(POLICY, p, d.rule);
-    return denyWith(p, d, litPtr(DETAILS_CUSTOM), litLen(DETAILS_CUSTOM));
-  }
+  if (d.verdict == Verdict.DenyBadCustom) return denyBadCustom(p, d);
   if (d.rule >= 0) return denyWith(p, d, p.detailsPtr(<u32>d.rule), p.detailsLen(<u32>d.rule));
   return denyWith(p, d, litPtr(DETAILS_NONE), litLen(DETAILS_NONE));
+}
+
+/** Istio's DENY rule for a CUSTOM rule whose provider is undefined (or one of several), named
+ *  istio-ext-authz-<provider>-<rule id>-deny-due-to-bad-CUSTOM-action (builder.go policyName,
+ *  getBadCustomDenyRules): its denial details, heap.alloc'd (caller frees), length in
+ *  badCustomDetailsLen. Built per denial: a misconfiguration, not the hot path. */
+export function badCustomDetails(p: Runtime, rule: i32): usize {
+  const t = p.tables;
+  const name = t.policyProvider(t.rulePolicy(u32At(p.ruleBlob, <u32>rule)));
+  const b = new ByteBuf();
+  b.bytes(litPtr(DETAILS_OPEN_), litLen(DETAILS_OPEN_));
+  b.bytes(t.strPtr(name), t.strLen(name));
+  b.byte(0x2d); // '-'
+  b.bytes(p.idPtr(<u32>rule), p.idLen(<u32>rule));
+  b.bytes(litPtr(BAD_CUSTOM_CLOSE), litLen(BAD_CUSTOM_CLOSE));
+  badCustomDetailsLen = b.len;
+  const ptr = b.take();
+  b.free();
+  return ptr;
+}
+export let badCustomDetailsLen: usize = 0;
+
+function denyBadCustom(p: Runtime, d: Decision): u32 {
+  const ptr = badCustomDetails(p, d.rule);
+  const r = denyWith(p, d, ptr, badCustomDetailsLen);
+  heap.free(ptr);
+  return r;
 }
 
 /** Every request of an untrusted configuration: 403 meshauthz_invalid_config. */

@@ -89,7 +89,7 @@ describe("decision order", () => {
     for (let i: u32 = 0; i < 11; i++) b.rule(d, i, b.leaf(A.UrlPath, K.Exact, i == 2 || i == 10 ? "/x" : "/y" + i.toString()));
     expectDecision(roots(b.build()), () => typicalRequest("GET", "/x"), deniedBy("ns[shop]-policy[deny]-rule[10]"), "ns[shop]-policy[deny]-rule[10]");
   });
-  it("CUSTOM match fails closed before anything else; no match passes through", () => {
+  it("CUSTOM with an undefined provider is istiod's bad-CUSTOM DENY, before anything else; no match passes through", () => {
     const b = new BlobBuilder();
     const c = b.policy("shop", "ext", CUSTOM, false, "opa");
     b.rule(c, 0, b.leaf(A.UrlPath, K.Prefix, "/ext/"));
@@ -97,7 +97,7 @@ describe("decision order", () => {
     b.rule(au, 0, b.any());
     const rs = roots(b.build());
     const before = Host.metric("rbac.allowed");
-    expectDecision(rs, () => typicalRequest("GET", "/ext/a"), "meshauthz_custom_unsupported", "ns[shop]-policy[ext]-rule[0]");
+    expectDecision(rs, () => typicalRequest("GET", "/ext/a"), deniedBy("istio-ext-authz-opa-ns[shop]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action"), "istio-ext-authz-opa-ns[shop]-policy[ext]-rule[0]-deny-due-to-bad-CUSTOM-action");
     expect<f64>(Host.metric("rbac.allowed")).toBe(before); // AUDIT never reached
     expect<string | null>(Host.filterState("meshauthz.audit")).toBeNull();
     expectDecision(rs, () => typicalRequest("GET", "/other"), null);

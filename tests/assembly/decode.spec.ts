@@ -152,7 +152,7 @@ describe("decoder: header errors", () => {
   });
   it("BadMinor: a newer minor is refused", () => {
     const b = rich().build();
-    store<u16>(changetype<usize>(b), 3, 6);
+    store<u16>(changetype<usize>(b), 4, 6);
     seal(b);
     expect<DecodeError>(errorOf(b)).toBe(DecodeError.BadMinor);
   });

@@ -60,6 +60,7 @@ describe("shared blob vectors", () => {
       expect<u32>(t.patternCount).toBe(<u32>v.patterns, v.name);
       expect<u32>(t.strCount).toBe(<u32>v.strings, v.name);
       expect<string>(str(t, t.rootNamespace)).toBe(v.rootNamespace, v.name);
+      expect<u32>(t.providerCount).toBe(<u32>v.providers, v.name);
       expect<i32>(v.ruleIds.length).toBe(<i32>t.ruleCount, v.name);
       for (let r: u32 = 0; r < t.ruleCount; r++) {
         // The encoder stores no id (NONE); the filter derives it from the policy and the index.
@@ -114,11 +115,13 @@ describe("decisions on the shared vectors", () => {
     node("shop", ["app", "cart", "tier", "web"]);
     const root = configureRaw(bytesOf(vector("all-kinds")));
     expect<i32>(Host.logCount(5)).toBe(0);
-    // CUSTOM (paths /ext/*) fails closed.
+    // CUSTOM (paths /ext/*) asks provider opa (gRPC); this host cannot make the call, so
+    // statusOnError applies (unset: 403) with details ext_authz_error.
     Host.resetRequest();
     typicalRequest("GET", "/ext/x", "ns/shop/sa/web");
     expect<u32>(request(root)).toBe(4);
-    expect<string | null>(Host.replyDetails()).toBe("meshauthz_custom_unsupported");
+    expect<string | null>(Host.replyDetails()).toBe("ext_authz_error");
+    expect<i32>(Host.replyStatus()).toBe(403);
     // DENY /admin*.
     Host.resetRequest();
     typicalRequest("GET", "/admin/x", "ns/shop/sa/web");

@@ -138,16 +138,22 @@ cases:
     metadata: {name: ext, namespace: default}
     spec: {action: CUSTOM, provider: {name: opa}, rules: [{}]}
   workload: {namespace: default}
-  request: {method: GET, path: /}
+  request: {method: GET, path: /, host: b}
   expected: {decision: DENY}
 `;
   test("a skipped case: exit 1 with the reason; --allow-skip: exit 0", () => {
-    const f = tempFile("skip.yaml", custom);
+    const text = caseFile("    method: POST").replace("expected: {decision: ALLOW}", "expected: {decision: DENY, response: \"connection closed (rbac_access_denied_matched_policy[none])\"}");
+    const f = tempFile("skip.yaml", text);
     const r = meshauthz(["test", f]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /SKIP custom: CUSTOM/);
+    assert.match(r.stdout, /SKIP /);
     assert.match(r.stderr, /1 case\(s\) skipped/);
     assert.equal(meshauthz(["test", f, "--allow-skip"]).status, 0);
+  });
+  test("a CUSTOM case is evaluated, not skipped: without ext_authz_decision it fails, saying why", () => {
+    const r = meshauthz(["test", tempFile("custom.yaml", custom)]);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /FAIL custom: the filter consulted the ext_authz provider, but the case gives no request\.ext_authz_decision/);
   });
   test("an expected.response this harness cannot check is a skip, not a pass", () => {
     const text = caseFile("    method: POST").replace("expected: {decision: ALLOW}", "expected: {decision: DENY, response: \"connection closed (rbac_access_denied_matched_policy[none])\"}");
@@ -199,12 +205,12 @@ describe("compile and package refuse what would allow everything", () => {
     assert.match(r.stderr, /compiled 1 policies .*; 1 document\(s\) skipped: 1 ServiceAccount/);
   });
 
-  test("CUSTOM policies: compile, lint and package warn with file:line that matching requests are denied", () => {
+  test("CUSTOM policies without a mesh config: compile, lint and package warn with file:line that matching requests are denied", () => {
     const f = tempFile("custom.yaml", policy("ext", "").replace("spec:\n", "spec:\n  action: CUSTOM\n  provider: {name: opa}\n"));
     for (const args of [["compile", f, "-o", tempFile("c.blob", "")], ["lint", f], ["package", f, "--url", `oci://r/m@sha256:${"a".repeat(64)}`, "-o", tempFile("c.yaml", "")]]) {
       const r = meshauthz(args);
       assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
-      assert.match(r.stderr, /custom\.yaml:7:3: warning: default\/ext: spec\.action: CUSTOM is not enforced by meshauthz yet: every request that matches a rule of this policy is DENIED \(403\), where Istio would ask the ext_authz provider "opa"/, args[0]);
+      assert.match(r.stderr, /custom\.yaml:8:\d+: warning: default\/ext: spec\.provider\.name: CUSTOM provider "opa" cannot be resolved: no mesh config given .*requests matching its rules are denied \(403\), as istiod does for an undefined provider/, args[0]);
     }
   });
 });

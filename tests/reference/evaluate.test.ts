@@ -60,6 +60,20 @@ describe("actions (spec §2)", () => {
     assert.deepEqual(ev([pol("au", "AUDIT", [{}])]), { decision: "ALLOW", policy: null, audit: true, shadow: {} });
     assert.equal(ev([pol("au", "AUDIT", [{ to: [{ operation: { paths: ["/x"] } }] }])]).audit, false);
   });
+  test("CUSTOM: an undefined provider, or two providers on one workload, is istiod's bad-CUSTOM DENY", () => {
+    const c = pol("c", "CUSTOM", [{ to: [{ operation: { paths: ["/api"] } }] }], { provider: { name: "ext" } });
+    const c2 = pol("b", "CUSTOM", [{}], { provider: { name: "zz" } });
+    const mesh = { rootNamespace: "istio-system", trustDomain: "cluster.local", trustDomainAliases: [] };
+    const req = { method: "GET", path: "/api", ext_authz_decision: "allow" } as CaseRequest;
+    const w = { namespace: "default", labels: {} };
+    const undef = evaluateReference([c], w, req, { ...mesh, extAuthzProviders: ["other"] });
+    assert.equal(undef.policy, "istio-ext-authz-ext-ns[default]-policy[c]-rule[0]-deny-due-to-bad-CUSTOM-action");
+    assert.equal(evaluateReference([c], w, req, { ...mesh, extAuthzProviders: ["ext"] }).decision, "ALLOW");
+    const two = evaluateReference([c, c2], w, req, mesh);
+    assert.equal(two.policy, "istio-ext-authz-ext-ns[default]-policy[c]-rule[0]-deny-due-to-bad-CUSTOM-action");
+    assert.equal(evaluateReference([c, c2], w, { ...req, path: "/x" }, mesh).policy, "istio-ext-authz-zz-ns[default]-policy[b]-rule[0]-deny-due-to-bad-CUSTOM-action");
+  });
+
   test("CUSTOM: provider consulted only when a rule matches, and never bypasses DENY/ALLOW", () => {
     const c = pol("c", "CUSTOM", [{ to: [{ operation: { paths: ["/api"] } }] }], { provider: { name: "ext" } });
     assert.deepEqual(ev([c], { ext_authz_decision: "deny" }), {

@@ -39,6 +39,11 @@ export interface ReferenceMesh {
   rootNamespace: string;
   trustDomain: string;
   trustDomainAliases: string[];
+  /** Names of the valid ext_authz providers of meshConfig.extensionProviders; undefined = every
+   *  provider a CUSTOM policy names is defined (case files: `ext_authz_decision` is its answer). */
+  extAuthzProviders?: string[];
+  /** Those of them that are gRPC providers (the only kind Istio also enforces on TCP chains). */
+  extAuthzGrpcProviders?: string[];
 }
 
 export interface EngineOutcome {
@@ -519,12 +524,25 @@ export function evaluateReference(
   const by = (a: Action, dry: boolean) => applicable.filter((p) => actionOf(p) === a && isDryRun(p) === dry);
   const shadow: ReferenceDecision["shadow"] = {};
 
-  // 1. CUSTOM (§2 step 1, §2.2): ext_authz is consulted only when an enforced CUSTOM rule matched.
+  // 1. CUSTOM (§2 step 1, §2.2; istio builder.go buildHTTP, extauthz.go getExtAuthz). One
+  // RBAC+ext_authz pair per provider, in provider-name order; ext_authz is consulted only when an
+  // enforced CUSTOM rule of its provider matched. istiod without PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS
+  // (the default) refuses more than one provider on a workload, and a provider the mesh config does
+  // not define is refused too: then the CUSTOM rules become an enforced DENY named
+  // istio-ext-authz-<provider>-<id>-deny-due-to-bad-CUSTOM-action.
   const custom = by("CUSTOM", false);
   const providers = [...new Set(custom.map(providerOf))].sort(compareIds);
+  const defined = (prov: string) => mesh.extAuthzProviders === undefined || mesh.extAuthzProviders.includes(prov);
   for (const prov of providers) {
     const r = runEngine(custom.filter((p) => providerOf(p) === prov), "CUSTOM", req, mesh, options);
-    if (r.matched !== null && request.ext_authz_decision === "deny") {
+    if (r.matched === null) continue;
+    if (providers.length > 1 || !defined(prov)) {
+      return { decision: "DENY", policy: `istio-ext-authz-${prov}-${r.matched}-deny-due-to-bad-CUSTOM-action`, audit: false, shadow };
+    }
+    // On a TCP chain Istio builds no ext_authz for an HTTP provider (buildTCP: "ignored CUSTOM
+    // action with HTTP provider on TCP filter chain"); case-file providers are HTTP ones.
+    if (request.protocol === "TCP" && !(mesh.extAuthzGrpcProviders ?? []).includes(prov)) continue;
+    if (request.ext_authz_decision === "deny") {
       return { decision: "DENY", policy: `ext_authz(${r.matched})`, audit: false, shadow };
     }
   }

@@ -27,18 +27,20 @@ const asLines = [
   "    public ruleIds: string[],",
   "    /** Rules dropped on TCP chains; -1: a format 1.0 blob without TCP tables. */",
   "    public tcpDropped: i32,",
+  "    /** ext_authz providers (format 1.3 PROVIDERS). */",
+  "    public providers: i32,",
   "  ) {}",
   "}",
   "",
   "export const BLOB_VECTORS: BlobVector[] = [",
 ];
 for (const v of buildVectors()) {
-  const e = v.expect as { ok: boolean; error?: string; counts?: Record<string, number>; root_namespace?: string; rule_ids?: string[]; tcp_dropped?: string[] | null };
+  const e = v.expect as { ok: boolean; error?: string; counts?: Record<string, number>; root_namespace?: string; rule_ids?: string[]; tcp_dropped?: string[] | null; providers?: unknown[] };
   const c = e.counts ?? {};
   asLines.push(
     `  new BlobVector(${JSON.stringify(v.name)}, [${Array.from(v.blob).join(",")}], ${e.ok}, ${JSON.stringify(e.error ?? "")}, ` +
       `${c.policies ?? 0}, ${c.rules ?? 0}, ${c.nodes ?? 0}, ${c.leaves ?? 0}, ${c.patterns ?? 0}, ${c.strings ?? 0}, ` +
-      `${JSON.stringify(e.root_namespace ?? "")}, ${JSON.stringify(e.rule_ids ?? [])}, ${e.tcp_dropped === null ? -1 : (e.tcp_dropped ?? []).length}),`,
+      `${JSON.stringify(e.root_namespace ?? "")}, ${JSON.stringify(e.rule_ids ?? [])}, ${e.tcp_dropped === null ? -1 : (e.tcp_dropped ?? []).length}, ${e.providers?.length ?? 0}),`,
   );
 }
 asLines.push("];", "");

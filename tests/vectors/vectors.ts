@@ -10,6 +10,7 @@ import { encodeBlobWithStats } from "../../tools/encode/encode.ts";
 import { FORMAT_MINOR, SectionTag } from "../../tools/encode/format.ts";
 import type { AuthorizationPolicy } from "../../tools/model/policy.ts";
 import { DEFAULT_MESH } from "../../tools/model/policy.ts";
+import { isMeshConfigDocument, meshConfigOf, providersOf } from "../../tools/meshconfig/source.ts";
 
 export const SOURCES = new URL("./sources/", import.meta.url);
 export const VECTORS = new URL("./", import.meta.url);
@@ -24,8 +25,12 @@ export interface Vector {
 function validVectors(): Vector[] {
   const out: Vector[] = [];
   for (const file of readdirSync(SOURCES).filter((f) => f.endsWith(".yaml")).sort()) {
-    const docs = yaml.loadAll(readFileSync(new URL(file, SOURCES), "utf8")) as AuthorizationPolicy[];
-    const { mesh, diagnostics } = compilePolicies(docs.map((policy) => ({ policy })), DEFAULT_MESH);
+    const all = yaml.loadAll(readFileSync(new URL(file, SOURCES), "utf8"));
+    // A mesh config document (the istio ConfigMap) defines the ext_authz providers (format 1.3).
+    const meshDoc = all.find(isMeshConfigDocument);
+    const docs = all.filter((d) => !isMeshConfigDocument(d)) as AuthorizationPolicy[];
+    const settings = meshDoc ? { ...DEFAULT_MESH, extensionProviders: providersOf(meshConfigOf(meshDoc, file)) } : DEFAULT_MESH;
+    const { mesh, diagnostics } = compilePolicies(docs.map((policy) => ({ policy })), settings);
     if (diagnostics.length) throw new Error(`${file}: ${diagnostics.map((d) => d.message).join("; ")}`);
     const { blob, stats, ruleIds } = encodeBlobWithStats(mesh);
     out.push({
@@ -47,6 +52,8 @@ function validVectors(): Vector[] {
         rule_ids: ruleIds,
         // Format 1.1: the rules a TCP filter chain leaves out (ALLOW rules with HTTP-only fields).
         tcp_dropped: tcpDropped(mesh, ruleIds),
+        // Format 1.3: the mesh config's ext_authz providers.
+        providers: (mesh.providers ?? []).map((p) => ({ name: p.name, kind: p.kind, cluster: p.cluster, timeout_ms: p.timeoutMs })),
       },
     });
   }
@@ -93,7 +100,8 @@ function mutate(base: Uint8Array, edit: (b: Uint8Array, v: DataView) => void, fi
   return b;
 }
 
-function hostileVectors(seed: Uint8Array): Vector[] {
+function hostileVectors(seed: Uint8Array, withProviders: Uint8Array): Vector[] {
+  const prov = sections(withProviders).get(SectionTag.Providers)!;
   const s = sections(seed);
   const rules = s.get(SectionTag.Rules)!;
   const tcp = s.get(SectionTag.TcpRules)!;
@@ -156,6 +164,12 @@ function hostileVectors(seed: Uint8Array): Vector[] {
       expect: err("section"),
     },
     {
+      // A provider whose items run past item_count (format 1.3 PROVIDERS).
+      name: "bad-provider-items",
+      blob: mutate(withProviders, (_, v) => v.setUint32(prov.offset + 4 + 24, 0xfff0, true)),
+      expect: err("index"),
+    },
+    {
       name: "bad-section-tag",
       blob: mutate(seed, (_, v) => v.setUint32(24, 9, true)),
       expect: err("section"),
@@ -169,5 +183,6 @@ export function buildVectors(): Vector[] {
   // A format 1.0 blob still decodes (HTTP only); its expectations are the seed's without TCP.
   const compat = withoutTcp(seed.blob);
   const compatExpect = { ...seed.expect, length: compat.length, tcp_dropped: null };
-  return [...valid, { name: "compat-1-0", blob: compat, expect: compatExpect }, ...hostileVectors(seed.blob)];
+  const allKinds = valid.find((v) => v.name === "all-kinds")!;
+  return [...valid, { name: "compat-1-0", blob: compat, expect: { ...compatExpect, providers: [] } }, ...hostileVectors(seed.blob, allKinds.blob)];
 }

@@ -39,6 +39,7 @@ export function readFilterWasm(path: string | URL = DEFAULT_WASM): Uint8Array {
 
 export const INVALID_CONFIG_DETAILS = "meshauthz_invalid_config";
 const DETAILS = /^rbac_access_denied_matched_policy\[(.*)\]$/;
+const EXT_AUTHZ_DETAILS = new Set(["ext_authz_denied", "ext_authz_error"]);
 
 /** The decision as the filter reports it (docs/filter-io.md): a local reply is a denial, whose
  *  effective policy id is in its response code details; an allow by a rule (and a CUSTOM denial,
@@ -55,6 +56,8 @@ export function decisionFromStream(result: StreamResult, configError: string | n
   let policy: string | null = fs["meshauthz.policy"] ?? null;
   const m = DETAILS.exec(result.details);
   if (denied && m) policy = m[1];
+  // The ext_authz provider denied (or failed closed) after CUSTOM rule <id> matched.
+  if (denied && EXT_AUTHZ_DETAILS.has(result.details) && fs["meshauthz.ext_authz"]) policy = `ext_authz(${fs["meshauthz.ext_authz"]})`;
   const d: Decision = {
     decision: denied ? "DENY" : "ALLOW",
     status: result.status,
@@ -89,6 +92,8 @@ export function decisionFromConnection(result: ConnectionResult, configError: st
 
 export interface FilterUnderTest {
   decide(request: CaseRequest): Decision;
+  /** decide(), letting the filter's ext_authz calls be answered (CUSTOM; connections: as decide). */
+  decideAsync(request: CaseRequest): Promise<Decision>;
   host: EnvoyHost;
   /** What the client saw for the last decide() (status, local reply body and details). */
   lastResult: StreamResult | null;
@@ -100,6 +105,8 @@ export interface FilterOptions {
   /** RequestAuthentications whose jwtRules choose jwt_authn's claim normalization (jwt-authn.ts). */
   requestAuthentications?: readonly RequestAuthentication[];
   rootNamespace?: string;
+  /** Upstream clusters the filter may call (ext_authz providers): name -> "127.0.0.1:<port>". */
+  clusters?: Record<string, string>;
 }
 
 /** One sidecar (workload) running the filter with the given pluginConfig text or raw blob; with
@@ -117,8 +124,15 @@ export async function startFilter(
     node: nodeForWorkload(workload),
     pluginName: `${workload.namespace}.meshauthz`,
     rootId: "meshauthz",
+    clusters: options.clusters ?? {},
   });
   const critical = () => host.logs.filter((l) => l.level >= 5).map((l) => l.message);
+  const fromStream = (result: StreamResult): Decision => {
+    filter.lastResult = result;
+    const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
+    const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
+    return decisionFromStream(result, configError);
+  };
   const filter: FilterUnderTest = {
     host,
     lastResult: null,
@@ -136,11 +150,17 @@ export async function startFilter(
         options.rootNamespace ?? "istio-system",
         request.jwt?.iss,
       );
-      const result = host.request(streamForRequest(request, spaceDelimited));
-      filter.lastResult = result;
-      const invalid = !host.configAccepted || result.details === INVALID_CONFIG_DETAILS;
-      const configError = invalid ? (host.configError ?? critical()[0] ?? "invalid configuration") : null;
-      return decisionFromStream(result, configError);
+      return fromStream(host.request(streamForRequest(request, spaceDelimited)));
+    },
+    async decideAsync(request: CaseRequest): Promise<Decision> {
+      if (network) return filter.decide(request);
+      const spaceDelimited = spaceDelimitedClaimsFor(
+        options.requestAuthentications ?? [],
+        workload,
+        options.rootNamespace ?? "istio-system",
+        request.jwt?.iss,
+      );
+      return fromStream(await host.requestAsync(streamForRequest(request, spaceDelimited)));
     },
   };
   return filter;

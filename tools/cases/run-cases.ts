@@ -9,7 +9,9 @@ import { resolve } from "node:path";
 import { loadPolicies } from "../parse/index.ts";
 import { validatePolicy } from "../validate/index.ts";
 import { meshSettings } from "./case-file.ts";
-import { type Decision, startFilter } from "./filter-decision.ts";
+import { type Decision, type FilterUnderTest, startFilter } from "./filter-decision.ts";
+import { customProviderNames, decideWithProviders, syntheticProviders } from "./ext-authz-responder.ts";
+import type { ResolvedProviders } from "../meshconfig/providers.ts";
 import { isRequestAuthentication, type RequestAuthentication, validateRequestAuthentication } from "./jwt-authn.ts";
 import type { ConnectionResult, StreamResult } from "../host/types.ts";
 import type { SourceLocation } from "../model/diagnostic.ts";
@@ -46,6 +48,9 @@ export interface RunOptions {
   /** Source positions in the case file (ReadResult.locate), so that errors in inline policies have file:line:col. */
   locate?: (path: string) => SourceLocation | undefined;
   istioVersion?: IstioVersion;
+  /** The mesh config's ext_authz providers (`--mesh-config`); without it, every provider a case
+   *  names exists (an HTTP provider with Istio's defaults). */
+  extensionProviders?: ResolvedProviders;
 }
 
 /** `locate` for the policy at `prefix` (e.g. `cases[3].policies[0]`) of the case file. */
@@ -75,10 +80,7 @@ function decidedBy(d: Decision): string {
   return d.policy;
 }
 
-function skipReason(c: DecisionCase, policies: AuthorizationPolicy[]): string | null {
-  if (policies.some((p) => p.spec?.action === "CUSTOM")) {
-    return "CUSTOM (ext_authz) policies are not evaluated by meshauthz yet";
-  }
+function skipReason(_c: DecisionCase, _policies: AuthorizationPolicy[]): string | null {
   return null;
 }
 
@@ -109,7 +111,10 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   if (raErrors.length) return { id: c.id, status: "fail", expected, actual: null, reason: `RequestAuthentication rejected: ${raErrors.join("; ")}` };
   const skip = skipReason(c, policies);
   if (skip) return { id: c.id, status: "skip", expected, actual: null, reason: skip };
-  const mesh = meshSettings(file.meta, c.mesh);
+  // CUSTOM: the case's providers (the mesh config's, or every named one) answer ext_authz_decision.
+  const names = customProviderNames(policies);
+  const extensionProviders = names.length === 0 ? opts.extensionProviders : (opts.extensionProviders ?? syntheticProviders(names));
+  const mesh = { ...meshSettings(file.meta, c.mesh), extensionProviders };
   const locates = c.policies ? kept.map((j) => locateUnder(opts, `cases[${index}].policies[${j}]`)) : undefined;
   const compiled = compilePolicyObjects(policies, mesh, locates, undefined, opts.istioVersion);
   if (!compiled.blob) {
@@ -118,12 +123,22 @@ async function runDecisionCase(file: CaseFile, c: DecisionCase, opts: RunOptions
   }
   // A TCP case goes through the filter as a network filter (a NETWORK WasmPlugin's config).
   const mode = modeForRequest(c.request);
-  const filter = await startFilter(opts.wasm, pluginConfigJson(compiled.blob, undefined, { mode }), c.workload, mode === "network", {
-    requestAuthentications,
-    rootNamespace: mesh.rootNamespace,
-  });
-  const d = filter.decide(c.request);
-  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, filter.lastResult, filter.lastConnection) : null;
+  const used = names.map((n) => extensionProviders?.valid.get(n)).filter((p) => p !== undefined);
+  const blob = compiled.blob;
+  let filter: FilterUnderTest | null = null;
+  const { decision: d, unexpected } = await decideWithProviders(async (clusters) => {
+    filter = await startFilter(opts.wasm, pluginConfigJson(blob, undefined, { mode }), c.workload, mode === "network", {
+      requestAuthentications,
+      rootNamespace: mesh.rootNamespace,
+      clusters,
+    });
+    return filter;
+  }, used, c.request);
+  if (unexpected) {
+    return { id: c.id, status: "fail", expected, actual: null, reason: "the filter consulted the ext_authz provider, but the case gives no request.ext_authz_decision" };
+  }
+  const ran = filter as FilterUnderTest | null;
+  const response = c.expected.response !== undefined ? checkResponse(c.expected.response, ran?.lastResult ?? null, ran?.lastConnection ?? null) : null;
   if (response?.unchecked) return { id: c.id, status: "skip", expected, actual: null, reason: response.unchecked };
   const actual = { decision: d.decision, decided_by: decidedBy(d), status: d.status, shadow: d.shadow, audit: d.audit };
   const problems: string[] = [];

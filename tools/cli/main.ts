@@ -52,6 +52,8 @@ Mesh options (meshConfig):
   --root-namespace NS        default istio-system
   --trust-domain TD          default cluster.local
   --trust-domain-alias TD    repeatable
+  --mesh-config FILE         a MeshConfig YAML or the istio ConfigMap: extensionProviders for
+                             CUSTOM policies (also read from such a document among the inputs)
 
 Policy options:
   -n, --namespace NS         namespace of documents without metadata.namespace (kubectl -n); a
@@ -89,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
       "root-namespace": { type: "string" },
       "trust-domain": { type: "string" },
       "trust-domain-alias": { type: "string", multiple: true },
+      "mesh-config": { type: "string" },
       wasm: { type: "string" },
       verbose: { type: "boolean", short: "v" },
       url: { type: "string" },

@@ -3,8 +3,10 @@ import { readFileSync } from "node:fs";
 import { DEFAULT_MESH, type MeshSettings } from "../model/policy.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import { printDiagnosticsGrouped } from "./report.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError, UserError } from "./errors.ts";
 import { DEFAULT_ISTIO_VERSION, type IstioVersion, parseIstioVersion } from "../validate/istio-version.ts";
+import { loadMeshConfigFile, MeshConfigError } from "../meshconfig/source.ts";
+import type { ResolvedProviders } from "../meshconfig/providers.ts";
 import { COUNTER_MODES, LOG_LEVELS, type Observability } from "../pipeline/plugin-config.ts";
 
 export interface CliValues {
@@ -16,6 +18,7 @@ export interface CliValues {
   "root-namespace"?: string;
   "trust-domain"?: string;
   "trust-domain-alias"?: string[];
+  "mesh-config"?: string;
   wasm?: string;
   verbose?: boolean;
   url?: string;
@@ -79,7 +82,20 @@ export function meshFromFlags(v: CliValues): MeshSettings {
     rootNamespace: v["root-namespace"] ?? DEFAULT_MESH.rootNamespace,
     trustDomain: v["trust-domain"] ?? DEFAULT_MESH.trustDomain,
     trustDomainAliases: v["trust-domain-alias"] ?? [],
+    extensionProviders: providersFromFlags(v),
   };
+}
+
+/** `--mesh-config FILE`: the ext_authz providers CUSTOM policies name (undefined without it). */
+export function providersFromFlags(v: CliValues): ResolvedProviders | undefined {
+  const file = v["mesh-config"];
+  if (file === undefined) return undefined;
+  try {
+    return loadMeshConfigFile(file);
+  } catch (e) {
+    if (e instanceof MeshConfigError) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 export function wantsJson(v: CliValues): boolean {

@@ -7,6 +7,7 @@ import { isDryRun } from "./dry-run.ts";
 import { type CompiledMesh, type CompiledPolicy, type PolicyAction, policyRuleId } from "./ir.ts";
 import { TrustDomainBundle } from "./matchers/trust-domain-bundle.ts";
 import { compileRule, compileTcpRule, RuleCompileError } from "./rule.ts";
+import { customPolicyWarnings } from "./custom-warning.ts";
 
 export const GENERATOR = "meshauthz 0.1.0";
 
@@ -87,5 +88,7 @@ export function compilePolicies(inputs: CompileInput[], mesh: MeshSettings): Com
     });
     if (!failed) policies.push(compiled);
   }
-  return { mesh: { rootNamespace: mesh.rootNamespace, generator: GENERATOR, policies }, diagnostics };
+  diagnostics.push(...customPolicyWarnings(inputs, mesh.extensionProviders));
+  const providers = [...(mesh.extensionProviders?.valid.values() ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { mesh: { rootNamespace: mesh.rootNamespace, generator: GENERATOR, policies, providers }, diagnostics };
 }

@@ -96,6 +96,8 @@ export interface CompiledMesh {
   rootNamespace: string;
   generator: string;
   policies: CompiledPolicy[];
+  /** Valid ext_authz providers of the mesh config (blob 1.1 PROVIDERS), sorted by name. */
+  providers?: import("../meshconfig/providers.ts").ExtAuthzProvider[];
 }
 
 export function policyRuleId(namespace: string, name: string, index: number): string {

@@ -26,6 +26,7 @@ import {
   POLICY_FLAG_DRY_RUN,
   SectionTag,
 } from "./format.ts";
+import { encodeProviders } from "./providers.ts";
 import { StringTable } from "./string-table.ts";
 
 export class EncodeError extends Error {}
@@ -228,6 +229,8 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
   for (const p of t.patterns) patterns.u32(p.first).u32(p.count);
   patterns.u32(t.pieceCount).bytes(t.pieces.finish());
 
+  const providers = encodeProviders(mesh.providers ?? [], (v) => t.str(v));
+
   // STRINGS last to build (every section above interns), first to write.
   const entries = t.strings.entries;
   const strings = new ByteWriter().u32(entries.length);
@@ -245,6 +248,7 @@ export function encodeBlobWithStats(mesh: CompiledMesh): { blob: Uint8Array; sta
     [SectionTag.Leaves, leaves.finish()],
     [SectionTag.Patterns, patterns.finish()],
     [SectionTag.TcpRules, tcpRules.finish()],
+    [SectionTag.Providers, providers],
   ];
 
   const out = new ByteWriter();

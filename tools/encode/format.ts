@@ -1,7 +1,7 @@
-// Constants of blob format 1.2 (docs/blob-format.md).
+// Constants of blob format 1.3 (docs/blob-format.md).
 export const MAGIC = Uint8Array.from([0x4d, 0x41, 0x5a, 0x42]); // "MAZB"
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 2;
+export const FORMAT_MINOR = 3;
 export const HEADER_BYTES = 24;
 export const NONE = 0xffffffff;
 
@@ -15,7 +15,13 @@ export enum SectionTag {
   Patterns = 7,
   /** 1.1: each rule's root on a TCP filter chain. */
   TcpRules = 8,
+  /** 1.3: ext_authz providers of the mesh config. */
+  Providers = 9,
 }
+
+export const PROVIDER_KIND = { http: 1, grpc: 2 } as const;
+export const PROVIDER_FLAG_FAIL_OPEN = 1;
+export const HEADER_MATCH_KIND = { exact: 1, prefix: 2, suffix: 3 } as const;
 
 export enum NodeOp {
   Any = 1,

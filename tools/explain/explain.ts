@@ -14,6 +14,7 @@ import { encodeBlob } from "../encode/encode.ts";
 import { type NotApplicable, type NotApplicableKind, whyNotApplicable } from "./applicability.ts";
 import { type AttributeValue, conditionFailure, fieldFailure } from "./attributes.ts";
 import { type Probe, Prober } from "./probes.ts";
+import { customProviderNames, decideWithProviders, providersForRequest } from "../cases/ext-authz-responder.ts";
 
 export interface PartExplanation {
   /** e.g. `from[0].source.principals`, `when[1] (request.headers[x-tenant])` */
@@ -104,11 +105,19 @@ export async function explain(
   request: CaseRequest,
   mesh: MeshSettings,
 ): Promise<Explanation> {
-  const compiled = compilePolicyObjects(policies, mesh);
+  const providers = providersForRequest(policies, mesh.extensionProviders, request.ext_authz_decision);
+  const compiled = compilePolicyObjects(policies, { ...mesh, extensionProviders: providers });
   if (!compiled.blob) throw new Error(compiled.diagnostics.map((d) => d.message).join("; "));
   // A TCP request is explained as the network filter decides it (the TCP projection).
   const mode = modeForRequest(request);
-  const decision = (await startFilter(wasm, pluginConfigJson(compiled.blob, undefined, { mode }), workload, mode === "network")).decide(request);
+  // CUSTOM: the provider answers the request's ext_authz_decision (tools/cases/ext-authz-responder.ts).
+  const used = customProviderNames(policies).map((n) => providers?.valid.get(n)).filter((p) => p !== undefined);
+  const blob = compiled.blob;
+  const { decision } = await decideWithProviders(
+    (clusters) => startFilter(wasm, pluginConfigJson(blob, undefined, { mode }), workload, mode === "network", { clusters }),
+    used,
+    request,
+  );
   const reasons = policies.map((p) => whyNotApplicable(p, workload, mesh));
   // targetRef policies are left out by the compiler (compile.ts appliesToSidecars); the others are
   // checked in the filter.

@@ -21,6 +21,8 @@ export interface PluginSettings {
   failOpen: boolean;
   logLevel: number;
   env: Array<[string, string]>;
+  /** Envoy clusters the module may call: name -> "127.0.0.1:<port>" (outbound.ts). */
+  clusters?: Record<string, string>;
 }
 
 /** A buffer as proxy_get_buffer_bytes / proxy_set_buffer_bytes see it. */

@@ -10,7 +10,7 @@ import { checkModuleForEnvoy, detectAbi } from "./module-check.ts";
 import { HOST_CALL_NAMES } from "./host-functions.ts";
 import { StatStore } from "./metrics.ts";
 import { SharedData } from "./shared-data.ts";
-import { HttpStream } from "./stream.ts";
+import { HttpStream, type StreamOutcome } from "./stream.ts";
 import { NetworkConnection } from "./connection.ts";
 import { HostLoadError, type ConnectionResult, type ConnectionSpec, type LogRecord, type PluginOptions, type StreamResult, type StreamSpec } from "./types.ts";
 import { parseModule, type ParsedModule } from "./wasm-binary.ts";
@@ -86,6 +86,7 @@ export class EnvoyHost {
       failOpen: opts.failStrategy === "FAIL_OPEN",
       logLevel: opts.logLevel ?? 3,
       env: Object.entries(opts.env ?? {}),
+      clusters: opts.clusters ?? {},
     };
     const env: HostEnvironment = { logs: [], streamLogs: null, streamReads: null, sharedData: new SharedData() };
     const stats = new StatStore();
@@ -129,6 +130,16 @@ export class EnvoyHost {
 
   /** Serves one HTTP stream on a worker (round robin unless spec.worker is set). */
   request(spec: StreamSpec): StreamResult {
+    return this.serve(spec, (s) => s.run()) as StreamResult;
+  }
+
+  /** request(), for filters that call out (proxy_http_call / proxy_grpc_call): the stream stays
+   *  paused while the real calls are answered and delivered. */
+  async requestAsync(spec: StreamSpec): Promise<StreamResult> {
+    return await this.serve(spec, (s) => s.runAsync());
+  }
+
+  private serve(spec: StreamSpec, run: (s: HttpStream) => StreamOutcome | Promise<StreamOutcome>): StreamResult | Promise<StreamResult> {
     const logs: LogRecord[] = [];
     if (!this.configAccepted || this.workers.length === 0) {
       // The listener never got a valid filter config: Envoy's missing-config filter answers.
@@ -149,31 +160,35 @@ export class EnvoyHost {
 
     const before = vm.counts.slice();
     const reads: string[] = [];
+    const stream = new HttpStream(vm, vm.allocContextId(), this.plugin, spec, connectionId);
+    vm.contexts.set(stream.id, stream);
+    const result = (o: StreamOutcome): StreamResult => ({
+      status: o.status,
+      forwarded: o.forwarded,
+      localReply: o.localReply,
+      details: o.details,
+      filterState: stream.filterStateStrings(),
+      trap: o.trap,
+      hostCalls: diffCounts(before, vm.counts),
+      reads,
+      logs,
+      contextId: stream.id,
+      worker: w,
+      responseHeaders: o.responseHeaders,
+      upstreamRequestHeaders: o.upstreamRequestHeaders,
+    });
     this.env.streamLogs = logs;
     this.env.streamReads = reads;
+    let o: StreamOutcome | Promise<StreamOutcome>;
     try {
-      const stream = new HttpStream(vm, vm.allocContextId(), this.plugin, spec, connectionId);
-      vm.contexts.set(stream.id, stream);
-      const o = stream.run();
-      return {
-        status: o.status,
-        forwarded: o.forwarded,
-        localReply: o.localReply,
-        details: o.details,
-        filterState: stream.filterStateStrings(),
-        trap: o.trap,
-        hostCalls: diffCounts(before, vm.counts),
-        reads,
-        logs,
-        contextId: stream.id,
-        worker: w,
-        responseHeaders: o.responseHeaders,
-        upstreamRequestHeaders: o.upstreamRequestHeaders,
-      };
+      o = run(stream);
     } finally {
       this.env.streamLogs = null;
       this.env.streamReads = null;
     }
+    if (!(o instanceof Promise)) return result(o);
+    // Logs and reads of a paused stream are not collected per stream (others may run meanwhile).
+    return o.then(result);
   }
 
   /** Serves one downstream connection with the plugin as a network filter (a NETWORK WasmPlugin). */

@@ -19,6 +19,8 @@ import {
 import { asciiLower } from "./header-map.ts";
 import { parsePairs } from "./pairs.ts";
 import { getProperty } from "./properties.ts";
+import { constBuffer } from "./context.ts";
+import { parseGrpcService } from "./outbound.ts";
 import type { Vm } from "./vm.ts";
 import type { ParsedModule } from "./wasm-binary.ts";
 
@@ -74,10 +76,24 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
   const out = (bytes: Uint8Array, ptrPtr: number, sizePtr: number) => ok(vm.allocator.copyToPointerSize(bytes, ptrPtr, sizePtr));
   const abi010 = vm.abi === "0.1.0";
 
+  /** Envoy reads the http-call response maps from the root context's stored response, whatever
+   *  context is effective (context.cc getConstMap: rootContext()->http_call_response_). */
+  const constMap = (type: number) => {
+    if (type === 6) return vm.httpCallResponse?.headers ?? null;
+    if (type === 7) return vm.httpCallResponse?.trailers ?? null;
+    return vm.context().getConstMap(type);
+  };
+  /** Buffers 4 (http-call response body) and 5 (gRPC message) likewise live on the root. */
+  const buffer = (type: number) => {
+    if (type === 4) return vm.httpCallResponse ? constBuffer(vm.httpCallResponse.body) : null;
+    if (type === 5) return vm.grpcMessage ? constBuffer(vm.grpcMessage) : vm.context().getBuffer(type);
+    return vm.context().getBuffer(type);
+  };
+
   /** A header-map read of a key that is absent, or of a map that is not available now. */
   const headerValue = (type: number, key: Uint8Array): { status: WasmResult; value?: Uint8Array } => {
     const ctx = vm.context();
-    const map = ctx.getConstMap(type);
+    const map = constMap(type);
     if (map === null) {
       if (ctx.accessLogPhase) return abi010 ? { status: WasmResult.Ok, value: EMPTY } : { status: WasmResult.NotFound };
       return { status: WasmResult.BadArgument };
@@ -113,9 +129,9 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       return ok(mem().setU32(ptr, vm.plugin.logLevel));
     },
     proxy_get_status(codePtr: number, msgPtrPtr: number, msgSizePtr: number) {
-      // No http/grpc call ever completes here: status 0, empty message.
-      if (!mem().setU32(codePtr, 0)) return WasmResult.InvalidMemoryAccess;
-      return out(EMPTY, msgPtrPtr, msgSizePtr);
+      // Set while a failed call's callback runs (outbound.ts), else 0 and an empty message.
+      if (!mem().setU32(codePtr, vm.callStatus.code)) return WasmResult.InvalidMemoryAccess;
+      return out(encoder.encode(vm.callStatus.message), msgPtrPtr, msgSizePtr);
     },
     proxy_set_tick_period_milliseconds(ms: number) {
       vm.tickPeriodMs = ms >>> 0; // the root's timer, even when called from a stream
@@ -163,7 +179,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
     },
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number) {
       if (type >>> 0 > HEADER_MAP_TYPE_MAX) return WasmResult.BadArgument;
-      const map = vm.context().getConstMap(type);
+      const map = constMap(type);
       // An unavailable or empty map is (0, 0) with no allocation, and still Ok.
       if (map === null || map.size === 0) return out(EMPTY, ptrPtr, sizePtr);
       return out(map.serialize(), ptrPtr, sizePtr);
@@ -206,7 +222,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
     // ---- buffers
     proxy_get_buffer_bytes(type: number, start: number, length: number, ptrPtr: number, sizePtr: number) {
       if (type >>> 0 > BUFFER_TYPE_MAX) return WasmResult.BadArgument;
-      const buf = vm.context().getBuffer(type);
+      const buf = buffer(type);
       if (buf === null) return WasmResult.NotFound;
       // start/length are u32, so start + length cannot overflow Envoy's 64-bit arithmetic.
       let s = start >>> 0;
@@ -222,7 +238,7 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
     },
     proxy_get_buffer_status(type: number, lengthPtr: number, flagsPtr: number) {
       if (type >>> 0 > BUFFER_TYPE_MAX) return WasmResult.BadArgument;
-      const buf = vm.context().getBuffer(type);
+      const buf = buffer(type);
       if (buf === null) return WasmResult.NotFound;
       if (!mem().setU32(lengthPtr, buf.data.length)) return WasmResult.InvalidMemoryAccess;
       return ok(mem().setU32(flagsPtr, 0));
@@ -236,29 +252,47 @@ function envFunctions(vm: Vm): Record<string, HostFn> {
       return buf.write(start >>> 0, length >>> 0, data);
     },
 
-    // ---- outbound calls: this host has no clusters
+    // ---- outbound calls (ENVOY context.cc httpCall / grpcCall; made for real by outbound.ts)
     proxy_http_call(
       uriPtr: number, uriLen: number, hdrPtr: number, hdrLen: number, bodyPtr: number, bodyLen: number,
       trlPtr: number, trlLen: number, timeoutMs: number, tokenPtr: number,
     ) {
       const m = mem();
-      if (!m.view8(uriPtr, uriLen) || !m.view8(bodyPtr, bodyLen) || !m.view8(hdrPtr, hdrLen) || !m.view8(trlPtr, trlLen)) {
-        return WasmResult.InvalidMemoryAccess;
-      }
-      if (!m.setU32(tokenPtr, 0)) return WasmResult.InvalidMemoryAccess;
+      const uri = m.view8(uriPtr, uriLen);
+      const body = m.copy(bodyPtr, bodyLen);
+      const hdrs = m.view8(hdrPtr, hdrLen);
+      if (!uri || !body || !hdrs || !m.view8(trlPtr, trlLen)) return WasmResult.InvalidMemoryAccess;
       if ((timeoutMs | 0) < 0) return WasmResult.BadArgument;
-      return WasmResult.BadArgument; // unknown cluster
+      const cluster = decoder.decode(uri);
+      if (!vm.outbound.has(cluster)) return WasmResult.BadArgument; // no such cluster
+      const headers = parsePairs(hdrs).map(([k, v]) => [asciiLower(decoder.decode(k)), decoder.decode(v)] as [string, string]);
+      const names = new Set(headers.map(([k]) => k));
+      if (!names.has(":path") || !names.has(":method") || !names.has(":authority")) return WasmResult.BadArgument;
+      const token = vm.httpToken();
+      if (!m.setU32(tokenPtr, token)) return WasmResult.InvalidMemoryAccess;
+      vm.outbound.http(token, cluster, headers, body, timeoutMs >>> 0);
+      return WasmResult.Ok;
     },
     proxy_grpc_call(
       svcPtr: number, svcLen: number, namePtr: number, nameLen: number, methodPtr: number, methodLen: number,
-      mdPtr: number, mdLen: number, reqPtr: number, reqLen: number, _timeout: number, _tokenPtr: number,
+      mdPtr: number, mdLen: number, reqPtr: number, reqLen: number, timeoutMs: number, tokenPtr: number,
     ) {
       const m = mem();
-      if (!m.view8(svcPtr, svcLen) || !m.view8(namePtr, nameLen) || !m.view8(methodPtr, methodLen) || !m.view8(mdPtr, mdLen) || !m.view8(reqPtr, reqLen)) {
-        return WasmResult.InvalidMemoryAccess;
-      }
-      // Not a GrpcService proto naming a known cluster: ParseFailure (an empty proto: BadArgument).
-      return svcLen >>> 0 === 0 ? WasmResult.BadArgument : WasmResult.ParseFailure;
+      const svc = m.view8(svcPtr, svcLen);
+      const name = m.view8(namePtr, nameLen);
+      const method = m.view8(methodPtr, methodLen);
+      const md = m.view8(mdPtr, mdLen);
+      const req = m.copy(reqPtr, reqLen);
+      if (!svc || !name || !method || !md || !req) return WasmResult.InvalidMemoryAccess;
+      if (svcLen >>> 0 === 0) return WasmResult.BadArgument;
+      const service = parseGrpcService(svc);
+      if (service === null) return WasmResult.ParseFailure; // not a GrpcService proto
+      const token = vm.grpcToken();
+      if (!m.setU32(tokenPtr, token)) return WasmResult.InvalidMemoryAccess;
+      const metadata = parsePairs(md).map(([k, v]) => [asciiLower(decoder.decode(k)), decoder.decode(v)] as [string, string]);
+      // skip_cluster_check: an unknown cluster fails the call later, as UNAVAILABLE.
+      vm.outbound.grpc(token, service.cluster, service.authority, decoder.decode(name), decoder.decode(method), metadata, req, timeoutMs >>> 0);
+      return WasmResult.Ok;
     },
     proxy_grpc_stream(
       svcPtr: number, svcLen: number, namePtr: number, nameLen: number, methodPtr: number, methodLen: number,

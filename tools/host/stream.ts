@@ -189,6 +189,28 @@ export class StreamCore {
       go = f.decodeHeaders();
       if (!go || this.reply || this.reset) break;
     }
+    return this.decodeRest(go, holdResponse);
+  }
+
+  /** decode(), but while a filter holds the request paused, its VM's outbound calls are answered
+   *  (outbound.ts) and delivered; the chain goes on when that filter continues or replies. */
+  async decodeAsync(holdResponse = false): Promise<boolean> {
+    if (this.spec.rejectedBeforePlugin || this.spec.headers.some(([, v]) => invalidHeaderValue(v))) return this.decode(holdResponse);
+    let go = true;
+    for (const f of this.filters) {
+      go = f.decodeHeaders();
+      while (!go && !this.reply && !this.reset && f.outboundPending() > 0) {
+        await f.outboundDelivered();
+        if (f.continued) go = true;
+      }
+      if (!go || this.reply || this.reset) break;
+    }
+    return this.decodeRest(go, holdResponse);
+  }
+
+  /** After the headers phase: bodies, then the router (or the idle timeout when paused). */
+  private decodeRest(headersGo: boolean, holdResponse: boolean): boolean {
+    let go = headersGo;
     if (go && !this.reply && !this.reset) {
       for (const f of this.filters) {
         go = f.decodeBody();
@@ -634,10 +656,30 @@ export class HttpStream extends HostContext implements StreamInfoView {
   /** Called once the filter is destroyed (the chain host releases the plugin handle here). */
   onDestroyed: (() => void) | null = null;
 
-  /** Runs the whole stream when this filter is the only Wasm filter of the chain. */
+  /** Runs the whole stream when this filter is the only Wasm filter of the chain. A stream the
+   *  filter pauses is never resumed here (an outbound call's answer arrives after the stream idle
+   *  timeout): use runAsync for filters that call out. */
   run(): StreamOutcome {
     this.core.run();
     return this.core.outcome();
+  }
+
+  /** run(), answering the VM's outbound calls while the filter holds the request paused. */
+  async runAsync(): Promise<StreamOutcome> {
+    await this.core.decodeAsync();
+    this.core.finish();
+    return this.core.outcome();
+  }
+
+  /** The filter resumed the request (proxy_continue_stream) after pausing it. */
+  get continued(): boolean {
+    return this.continueRequested;
+  }
+  outboundPending(): number {
+    return this.vm.outbound.pending;
+  }
+  outboundDelivered(): Promise<unknown> {
+    return this.vm.outbound.delivered();
   }
 
   /** Filter state written by the plugin, keyed without the "wasm." prefix. */

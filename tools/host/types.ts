@@ -32,6 +32,9 @@ export interface PluginOptions {
   vmConfiguration?: Uint8Array | string;
   /** Envoy node cluster (`xds.node.cluster`; Istio: `<workload>.<ns>`). Default "". */
   nodeCluster?: string;
+  /** Upstream clusters the module may call (proxy_http_call / proxy_grpc_call): Envoy cluster
+   *  name (Istio: `outbound|<port>||<host>`) -> "127.0.0.1:<port>". Default none. */
+  clusters?: Record<string, string>;
 }
 
 /** Bytes as Envoy holds them: a string stands for its UTF-8; a Uint8Array is raw (need not be UTF-8). */

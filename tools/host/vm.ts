@@ -11,6 +11,7 @@ import { StatStore, VmMetrics } from "./metrics.ts";
 import type { SharedData } from "./shared-data.ts";
 import type { LogRecord } from "./types.ts";
 import type { ParsedModule } from "./wasm-binary.ts";
+import { Outbound, type CallOutcome, type HttpCallResponse } from "./outbound.ts";
 
 /** A trap raised by the host itself (Envoy returns a Wasm trap from the host function). */
 export class HostTrap extends Error {
@@ -76,6 +77,14 @@ export class Vm {
   /** A memory the module imports (the host creates it), if any. */
   importedMemory: WebAssembly.Memory | null = null;
   readonly cb: Partial<Record<string, WasmFn>> = {};
+  /** Outbound http/gRPC calls (outbound.ts) and what their callbacks may read while they run. */
+  readonly outbound: Outbound;
+  httpCallResponse: HttpCallResponse | null = null;
+  grpcMessage: Uint8Array | null = null;
+  /** proxy_get_status: set while a failure callback runs (Envoy status_code_ / status_message_). */
+  callStatus: { code: number; message: string } = { code: 0, message: "" };
+  private nextHttpToken = 1;
+  private nextGrpcToken = 1;
   private mallocFn: WasmFn | null = null;
   private mallocName = "malloc";
   private nextContextId = 1;
@@ -91,6 +100,53 @@ export class Vm {
     this.contexts.set(0, this.vmContext);
     this.current = this.vmContext;
     this.metrics = new VmMetrics(stats);
+    this.outbound = new Outbound(plugin.clusters ?? {});
+    this.outbound.deliver = (o) => this.deliver(o);
+  }
+
+  /** Envoy's nextHttpCallToken (never 0). */
+  httpToken(): number {
+    return this.nextHttpToken++;
+  }
+
+  /** Envoy's nextGrpcCallToken: call tokens are odd (stream tokens even). */
+  grpcToken(): number {
+    const t = this.nextGrpcToken;
+    this.nextGrpcToken += 2;
+    return t;
+  }
+
+  /** Delivers one outbound call's answer to the root context, then runs the deferred actions
+   *  (continue, local reply) it queued on the stream it made effective. */
+  deliver(o: CallOutcome): void {
+    const root = this.root;
+    if (!root || this.failed) return;
+    let name: string;
+    let args: number[];
+    if (o.kind === "http") {
+      name = "proxy_on_http_call_response";
+      this.httpCallResponse = o.response;
+      if (o.response === null) this.callStatus = { code: 11, message: "reset" };
+      args = o.response === null ? [0, 0, 0] : [o.response.headers.size, o.response.body.length, o.response.trailers.size];
+    } else if (o.kind === "grpc-message") {
+      name = "proxy_on_grpc_receive";
+      this.grpcMessage = o.message;
+      args = [o.message.length];
+    } else {
+      name = "proxy_on_grpc_close";
+      this.callStatus = { code: o.status, message: o.message };
+      args = [o.status];
+    }
+    const fn = this.cb[name];
+    try {
+      if (fn) this.call(root, name, fn, root.id, o.token, ...args);
+    } finally {
+      this.httpCallResponse = null;
+      this.grpcMessage = null;
+      this.callStatus = { code: 0, message: "" };
+    }
+    if (this.failed) this.dropAfterCallActions();
+    else this.afterCall();
   }
 
   /** Instantiates (running any Wasm start section with every host call refused). */
@@ -245,13 +301,13 @@ export class Vm {
   }
 
   /** A call from the host into the module. A trap marks the VM failed and returns 0. */
-  call(ctx: HostContext, name: string, fn: WasmFn, a = 0, b = 0, c = 0): number {
+  call(ctx: HostContext, name: string, fn: WasmFn, a = 0, b = 0, c = 0, d = 0, e = 0): number {
     const prevCtx = this.current;
     const prevEffective = this.effectiveContextId;
     this.current = ctx;
     this.effectiveContextId = 0;
     try {
-      const r = fn(a, b, c);
+      const r = fn(a, b, c, d, e);
       return typeof r === "number" ? r >>> 0 : 0;
     } catch (e) {
       if (!isTrap(e)) throw e;

@@ -82,6 +82,8 @@ export interface MeshSettings {
   rootNamespace: string;
   trustDomain: string;
   trustDomainAliases: string[];
+  /** meshConfig.extensionProviders, resolved (tools/meshconfig/); undefined = no mesh config given. */
+  extensionProviders?: import("../meshconfig/providers.ts").ResolvedProviders;
 }
 
 export const DEFAULT_MESH: MeshSettings = {

@@ -12,6 +12,7 @@ import type { Diagnostic, SourceLocation } from "../model/diagnostic.ts";
 import { LineIndex, findPosition, parseYamlStream } from "./yaml.ts";
 import type { PosNode } from "./yaml.ts";
 import { joinIndex, splitPath } from "./path.ts";
+import { isMeshConfigDocument } from "../meshconfig/source.ts";
 
 export { joinIndex, joinKey, splitPath } from "./path.ts";
 
@@ -63,6 +64,8 @@ export interface LoadResult {
   policies: LoadedPolicy[];
   skipped: SkippedDocument[];
   diagnostics: Diagnostic[];
+  /** Mesh config documents among the inputs (`kind: MeshConfig`, the istio ConfigMap), also in `skipped`. */
+  meshConfigs?: Array<{ file: string; value: unknown }>;
   /** Inputs read (files and stdin) and the YAML documents in them that were not empty. */
   files: number;
   documents: number;
@@ -282,6 +285,7 @@ function handleObject(
 
   const name = isPlainObject(value.metadata) && typeof value.metadata.name === "string" ? value.metadata.name : undefined;
   if (kind !== "AuthorizationPolicy") {
+    if (isMeshConfigDocument(value)) (result.meshConfigs ??= []).push({ file, value });
     const skipped: SkippedDocument = { file, documentIndex, kind };
     if (itemIndex !== undefined) skipped.itemIndex = itemIndex;
     if (typeof apiVersion === "string") skipped.apiVersion = apiVersion;

@@ -6,9 +6,9 @@ import { encodeBlob } from "../encode/encode.ts";
 import type { Diagnostic } from "../model/diagnostic.ts";
 import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { type LoadResult, loadPolicies } from "../parse/index.ts";
-import { customPolicyWarnings } from "../compile/custom-warning.ts";
 import type { IstioVersion } from "../validate/istio-version.ts";
 import { validatePolicy } from "../validate/index.ts";
+import { MeshConfigError, meshConfigOf, providersOf } from "../meshconfig/source.ts";
 
 export interface PolicySetResult {
   diagnostics: Diagnostic[];
@@ -67,17 +67,28 @@ export function compileSources(inputs: string[], mesh: MeshSettings, o?: (() => 
   if (parseFailed && !opts.keepGoing) {
     return { diagnostics: loaded.diagnostics, loaded, policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
   }
+  const meshDocs = loaded.meshConfigs ?? [];
+  let settings = mesh;
+  if (mesh.extensionProviders === undefined && meshDocs.length > 0) {
+    // The istio ConfigMap (or a MeshConfig document) among the inputs; --mesh-config wins.
+    try {
+      settings = { ...mesh, extensionProviders: providersOf(meshConfigOf(meshDocs[0].value, meshDocs[0].file)) };
+    } catch (e) {
+      if (!(e instanceof MeshConfigError)) throw e;
+      const d: Diagnostic = { severity: "error", stage: "parse", message: e.message, path: "data.mesh" };
+      return { diagnostics: [...loaded.diagnostics, d], policyCount: loaded.policies.length, skippedDocuments: loaded.skipped.length };
+    }
+  }
   const result = compilePolicyObjects(
     loaded.policies.map((p) => p.policy),
-    mesh,
+    settings,
     loaded.policies.map((p) => (path: string) => p.locate(path)),
     undefined,
     opts.istioVersion,
   );
-  const custom = customPolicyWarnings(loaded.policies.map((p) => ({ policy: p.policy, locate: (path: string) => p.locate(path) })));
   const out: PolicySetResult = {
     ...result,
-    diagnostics: [...loaded.diagnostics, ...result.diagnostics, ...custom],
+    diagnostics: [...loaded.diagnostics, ...result.diagnostics],
     loaded,
     skippedDocuments: loaded.skipped.length,
   };

@@ -5,7 +5,8 @@ import { describeExplanation, explain } from "../../explain/explain.ts";
 import { loadPolicies } from "../../parse/index.ts";
 import { hasErrors } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
+import { MeshConfigError, meshConfigOf, providersOf } from "../../meshconfig/source.ts";
 import { readRequestFile } from "./check.ts";
 
 export async function explainCommand(positionals: string[], v: CliValues): Promise<number> {
@@ -20,6 +21,17 @@ export async function explainCommand(positionals: string[], v: CliValues): Promi
     trust_domain: v["trust-domain"],
     trust_domain_aliases: v["trust-domain-alias"],
   });
+  // CUSTOM providers: --mesh-config, else a mesh config document among the inputs.
+  mesh.extensionProviders = providersFromFlags(v);
+  const doc = loaded.meshConfigs?.[0];
+  if (mesh.extensionProviders === undefined && doc) {
+    try {
+      mesh.extensionProviders = providersOf(meshConfigOf(doc.value, doc.file));
+    } catch (err) {
+      if (err instanceof MeshConfigError) throw new UserError(err.message);
+      throw err;
+    }
+  }
   let e;
   try {
     e = await explain(readFilterWasm(v.wasm), loaded.policies.map((p) => p.policy), req.workload, req.request, mesh);

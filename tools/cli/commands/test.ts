@@ -7,7 +7,7 @@ import { runCaseFile } from "../../cases/run-cases.ts";
 import { loadPolicies } from "../../parse/index.ts";
 import { hasErrors } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, istioVersionFromFlags, printDiagnostics, readStdin, wantsJson } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, printDiagnostics, providersFromFlags, readStdin, wantsJson } from "../options.ts";
 
 function describeActual(actual: unknown): string {
   const a = actual as { decision?: string; status?: number; decided_by?: string; valid?: boolean } | null;
@@ -36,7 +36,15 @@ export async function testCommand(positionals: string[], v: CliValues): Promise<
     if (hasErrors(loaded.diagnostics)) return 1;
     policies = loaded.policies.map((p) => p.policy);
   }
-  const report = await runCaseFile(file, { wasm: readFilterWasm(v.wasm), policies, baseDir: dirname(resolve(positionals[0])), namespace: v.namespace, locate, istioVersion: istioVersionFromFlags(v) });
+  const report = await runCaseFile(file, {
+    wasm: readFilterWasm(v.wasm),
+    policies,
+    baseDir: dirname(resolve(positionals[0])),
+    namespace: v.namespace,
+    locate,
+    istioVersion: istioVersionFromFlags(v),
+    extensionProviders: providersFromFlags(v),
+  });
   if (v.junit) {
     const { junitXml } = await import("../../ci-formats/junit.ts");
     try {
