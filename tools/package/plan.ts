@@ -19,7 +19,7 @@
 import { createHash } from "node:crypto";
 import type { CompiledMesh } from "../compile/ir.ts";
 import { encodeBlob } from "../encode/encode.ts";
-import { pluginConfigFor, type PluginConfig } from "../pipeline/plugin-config.ts";
+import { type Observability, pluginConfigFor, type PluginConfig } from "../pipeline/plugin-config.ts";
 import { wasmPluginObject, type WasmPluginObject } from "./wasmplugin.ts";
 
 /** kubectl apply (client side) keeps the whole object in the last-applied-configuration
@@ -73,6 +73,8 @@ export interface PlanOptions {
   sha256?: string;
   maxObjectBytes?: number;
   failStrategy?: "FAIL_CLOSE" | "FAIL_OPEN";
+  /** The filter's opt-in observability options, the same in every plugin. */
+  observability?: Observability;
 }
 
 /** An object that cannot fit: names the namespace and says what to do. */
@@ -125,13 +127,13 @@ export function planDelivery(mesh: CompiledMesh, o: PlanOptions): DeliveryPlan {
     // action), and the ids keep their namespaces.
     const blob = encodeBlob({ ...mesh, policies: [...own, ...rootPolicies] });
     add("namespace", namespace, blob, own.length + rootPolicies.length, {
-      ...pluginConfigFor(blob),
+      ...pluginConfigFor(blob, undefined, o.observability),
       role: "namespace",
       namespace,
       rootDigest,
     });
   }
-  add("root", root, rootBlob, rootPolicies.length, { ...pluginConfigFor(rootBlob), role: "root", rootDigest });
+  add("root", root, rootBlob, rootPolicies.length, { ...pluginConfigFor(rootBlob, undefined, o.observability), role: "root", rootDigest });
   const h = createHash("sha256");
   for (const p of plugins) h.update(`${p.namespace}\0${JSON.stringify(p.object.spec)}\0`);
   const planId = h.digest("hex").slice(0, 16);

@@ -11,7 +11,7 @@ import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
 import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, observabilityFromFlags, printDiagnostics, readStdin } from "../options.ts";
 import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
 function maxObjectBytes(v: CliValues): number | undefined {
@@ -79,7 +79,7 @@ export function packageCommand(paths: string[], v: CliValues): number {
   const pin = pinnedModule(v);
   let manifest: string;
   try {
-    const plan = planDelivery(result.mesh!, { name: v.name ?? "meshauthz", url: pin.url, sha256: pin.sha256, maxObjectBytes: limit });
+    const plan = planDelivery(result.mesh!, { name: v.name ?? "meshauthz", url: pin.url, sha256: pin.sha256, maxObjectBytes: limit, observability: observabilityFromFlags(v) });
     manifest = renderDeliveryPlan(plan);
   } catch (e) {
     if (e instanceof PlanError) throw new UserError(e.message);
@@ -88,7 +88,7 @@ export function packageCommand(paths: string[], v: CliValues): number {
   // --network: a further WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts),
   // in the root namespace with the whole mesh's blob (its delivery is not split per namespace).
   if (v.network) {
-    const net = networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts);
+    const net = networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts, observabilityFromFlags(v));
     // The same size rule as every other object (tools/package/plan.ts).
     const bytes = Buffer.byteLength(JSON.stringify(yaml.load(net)));
     const max = limit ?? CLIENT_SIDE_APPLY_LIMIT;
