@@ -7,13 +7,14 @@ import { configure } from "./lifecycle/configure";
 import { onRequestHeaders } from "./lifecycle/request";
 import { connectionDeleted, onDownstreamData, onNewConnection, onUpstreamData } from "./network/connection";
 import { flushCounters } from "./report/counters";
+import { hostAlloc } from "./bytes/host-alloc";
 import { forgetCalls, onGrpcClose, onGrpcReceive, onHttpCallResponse } from "./extauthz/stage";
 
 export function proxy_abi_version_0_2_1(): void {}
 
 /** Host-returned values land here; the filter frees each one itself (unmanaged heap). */
 export function malloc(size: usize): usize {
-  return heap.alloc(size);
+  return hostAlloc(size);
 }
 
 /** Root contexts have parent 0; streams remember their root. */

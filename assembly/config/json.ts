@@ -1,6 +1,7 @@
 // A small JSON scanner for pluginConfig: it validates the whole text, finds the top-level string
-// members "policy", "engine", "mode" (docs/tcp.md) and the observability options ("policyCounters", "decisionLog",
-// "denyHeader", docs/filter-io.md), and skips every other member whatever its type. Nesting is
+// members "policy", "engine", "mode" (docs/tcp.md), the observability options ("policyCounters",
+// "decisionLog", "denyHeader", docs/filter-io.md) and the delivery members ("role", "rootDigest",
+// "namespace", docs/delivery.md), and skips every other member whatever its type. Nesting is
 // followed with an explicit bit stack (no recursion) and limited to MAX_DEPTH levels, so a hostile
 // config cannot exhaust the stack. The policy string is base64-decoded while it is scanned, in
 // place: the blob is written from the start of the text (config/base64.ts), and nothing the
@@ -16,6 +17,7 @@ export enum JsonError {
   TooDeep,
   DuplicateKey,
   NotString,
+  TooLong,
   NotBool,
 }
 
@@ -50,6 +52,11 @@ export class PluginJson {
   engine: i32 = Engine.Indexed;
   /** The engine string (for the error message) when it is neither. */
   engineText: string = "";
+  /** Delivery members (docs/delivery.md), copied when read: "role", "rootDigest", "namespace".
+   *  null = absent; longer than MAX_TEXT bytes = TooLong. */
+  role: string | null = null;
+  rootDigest: string | null = null;
+  namespace: string | null = null;
   /** Observability options: the index of the value in its word list, -1 when it is none of them
    *  (its text in optionText), or the default when absent. */
   countersFound: bool = false;
@@ -65,6 +72,9 @@ export class PluginJson {
   optionMember: string = "";
   optionText: string = "";
 }
+
+/** Longest delivery member value kept (a namespace name is at most 63 bytes). */
+export const MAX_TEXT: usize = 256;
 
 /** The values of "policyCounters" and "decisionLog", in the order of their codes. */
 export const COUNTER_WORDS: StaticArray<string> = ["off", "policy", "rule"];
@@ -369,6 +379,8 @@ function members(r: PluginJson, s: Scanner): bool {
         return false;
       }
       if (!(isPolicy ? decodePolicy(r, s) : readEngine(r, s))) return failed(r, s);
+    } else if (keyIs(key, "role") || keyIs(key, "rootDigest") || keyIs(key, "namespace")) {
+      if (!readTextMember(r, s, key)) return false;
     } else if (keyIs(key, "mode")) {
       if (r.modeFound || s.peek() != 34) {
         r.error = r.modeFound ? JsonError.DuplicateKey : JsonError.NotString;
@@ -418,6 +430,44 @@ function members(r: PluginJson, s: Scanner): bool {
     s.pos++;
     more = c == 44;
   }
+  return true;
+}
+
+/** A delivery member's string at pos, copied now (a policy decoded later may overwrite it). */
+function readTextMember(r: PluginJson, s: Scanner, key: JsonString): bool {
+  const name = keyIs(key, "role") ? "role" : keyIs(key, "rootDigest") ? "rootDigest" : "namespace";
+  const seen = name == "role" ? r.role !== null : name == "rootDigest" ? r.rootDigest !== null : r.namespace !== null;
+  if (seen || s.peek() != 34) {
+    r.error = seen ? JsonError.DuplicateKey : JsonError.NotString;
+    r.member = name;
+    r.at = s.pos - s.base;
+    return false;
+  }
+  const v = new JsonString();
+  if (!s.string(v)) return failed(r, s);
+  if (v.len > MAX_TEXT) {
+    r.error = JsonError.TooLong;
+    r.member = name;
+    r.at = v.start - s.base;
+    return false;
+  }
+  let p = v.start;
+  let n = <isize>v.len;
+  let tmp: usize = 0;
+  if (v.escaped) {
+    tmp = heap.alloc(v.len);
+    n = jsonUnescape(v.start, v.len, tmp);
+    p = tmp;
+  }
+  if (n < 0) {
+    if (tmp != 0) heap.free(tmp);
+    return failed(r, s);
+  }
+  const text = String.UTF8.decodeUnsafe(p, <usize>n);
+  if (tmp != 0) heap.free(tmp);
+  if (name == "role") r.role = text;
+  else if (name == "rootDigest") r.rootDigest = text;
+  else r.namespace = text;
   return true;
 }
 

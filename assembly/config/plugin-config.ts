@@ -1,10 +1,13 @@
 // PLUGIN_CONFIGURATION: either the raw blob (starts with "MAZB") or the JSON text of the
 // WasmPlugin's pluginConfig: {"policy": "<base64 blob>", "engine": "indexed" | "linear",
 // "policyCounters": "off" | "policy" | "rule", "decisionLog": "off" | "<level>", "denyHeader": bool,
-// "mode": "http" | "network"} (mode "network": a NETWORK WasmPlugin, decided per connection).
-// Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place and
-// the buffer shrunk to the blob (its tail goes back to the allocator).
-import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MODE_WORDS, scanPluginJson } from "./json";
+// "mode": "http" | "network" (mode "network": a NETWORK WasmPlugin, decided per connection),
+// "role": "namespace" | "root", "rootDigest": "<hex>", "namespace": "<ns>"} (docs/filter-io.md).
+// Either way the blob ends up in the host's buffer itself: raw as it is, JSON decoded in place; the
+// buffer is recycled for the next configuration when this one is deleted (bytes/host-alloc.ts).
+import { COUNTER_WORDS, Engine, JsonError, LOG_WORDS, MAX_TEXT, MODE_WORDS, scanPluginJson } from "./json";
+import { hostCapacity } from "../bytes/host-alloc";
+import { Role, digestValid, roleOf } from "../delivery/role";
 
 export enum EngineKind {
   /** Candidate rules from per-attribute indexes (default). */
@@ -20,6 +23,8 @@ export enum ConfigError {
   NoPolicy,
   BadBase64,
   BadEngine,
+  /** role / rootDigest / namespace missing, unknown or malformed (docs/delivery.md). */
+  BadDelivery,
   BadOption,
 }
 
@@ -36,7 +41,14 @@ export class PluginConfig {
   /** The blob bytes, owned by this object's receiver (heap.alloc'd); 0 on error. */
   blob: usize = 0;
   blobLen: usize = 0;
+  /** Capacity of the buffer the blob lives in (bytes/host-alloc.ts), for recycling it. */
+  bufferCap: usize = 0;
   engine: EngineKind = EngineKind.Indexed;
+  /** Delivery role (standalone when "role" is absent), the root policy-set digest, and the
+   *  namespace a namespace-role plugin was generated for. */
+  role: Role = Role.Standalone;
+  rootDigest: string = "";
+  namespace: string = "";
   counters: CounterMode = CounterMode.Off;
   /** proxy_log level (0 trace .. 5 critical) of the per-request decision line; -1 = off. */
   decisionLog: i32 = -1;
@@ -62,6 +74,7 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   if (isRawBlob(p, len)) {
     r.blob = p;
     r.blobLen = len;
+    r.bufferCap = hostCapacity(len);
     return r;
   }
   const j = scanPluginJson(p, len);
@@ -71,6 +84,9 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
   } else if (j.engine == Engine.Other) {
     r.error = ConfigError.BadEngine;
     r.message = "pluginConfig: engine must be \"indexed\" or \"linear\", got \"" + j.engineText + "\"";
+  } else if (deliveryError(j.role, j.rootDigest, j.namespace).length > 0) {
+    r.error = ConfigError.BadDelivery;
+    r.message = "pluginConfig: " + deliveryError(j.role, j.rootDigest, j.namespace);
   } else if (j.optionMember.length > 0) {
     r.error = ConfigError.BadOption;
     const words = j.optionMember == "policyCounters" ? COUNTER_WORDS : j.optionMember == "mode" ? MODE_WORDS : LOG_WORDS;
@@ -87,13 +103,39 @@ export function parsePluginConfig(p: usize, len: usize): PluginConfig {
     return r;
   }
   r.engine = j.engine == Engine.Linear ? EngineKind.Linear : EngineKind.Indexed;
+  const role = j.role;
+  if (role !== null) {
+    r.role = <Role>roleOf(role);
+    r.rootDigest = j.rootDigest!;
+    const ns = j.namespace;
+    if (ns !== null) r.namespace = ns;
+  }
   r.counters = <CounterMode>j.counters;
   r.decisionLog = j.decisionLog - 1;
   r.denyHeader = j.denyHeader;
   r.network = j.mode == 1;
   r.blobLen = j.policyLen;
-  r.blob = heap.realloc(p, j.policyLen);
+  // The blob stays in the host's buffer, unshrunk: the whole buffer is recycled for the next
+  // configuration when this one is deleted (bytes/host-alloc.ts).
+  r.bufferCap = hostCapacity(len);
+  r.blob = p;
   return r;
+}
+
+/** Why the delivery members cannot be trusted, or "". Unknown roles fail closed: a plugin that
+ *  does not know what it is must not guess whether another instance enforces for it. */
+function deliveryError(role: string | null, digest: string | null, ns: string | null): string {
+  if (role === null) {
+    return digest !== null || ns !== null ? "rootDigest and namespace need a \"role\"" : "";
+  }
+  if (roleOf(role) < 0) return "role must be \"namespace\" or \"root\", got \"" + role + "\"";
+  if (digest === null || !digestValid(digest)) return "role \"" + role + "\" needs rootDigest: 16 to 64 lower-case hex digits";
+  if (roleOf(role) == Role.Namespace) {
+    if (ns === null || ns.length == 0) return "role \"namespace\" needs the \"namespace\" it was generated for";
+  } else if (ns !== null) {
+    return "role \"root\" takes no \"namespace\"";
+  }
+  return "";
 }
 
 function jsonErrorText(e: JsonError, member: string): string {
@@ -106,6 +148,8 @@ function jsonErrorText(e: JsonError, member: string): string {
       return "duplicate member \"" + member + "\"";
     case JsonError.NotString:
       return "member \"" + member + "\" is not a string";
+    case JsonError.TooLong:
+      return "member \"" + member + "\" is longer than " + MAX_TEXT.toString() + " bytes";
     case JsonError.NotBool:
       return "member \"" + member + "\" is not true or false";
     default:

@@ -16,6 +16,8 @@ import { Graph } from "./graph";
 import { KeyFinder } from "./index-keys";
 import { Workload } from "./workload";
 import { Decision } from "./decision";
+import { Delivery } from "../delivery/role";
+import { recycleHostBuffer } from "../bytes/host-alloc";
 import { bytesEqual } from "../bytes/range";
 import { PolicyCounters } from "../report/policy-counters";
 
@@ -35,6 +37,10 @@ export class Plugin {
   /** Applicable policies and rules (for the configure log line and tests). */
   policyCount: u32 = 0;
   ruleCount: u32 = 0;
+  /** delivery/role.ts Role of the configuration (logs, tests). */
+  role: i32 = 0;
+  /** Capacity of the host buffer holding the blob (tables.base), recycled on dispose. */
+  bufferCap: usize = 0;
 
   static failed(reason: string): Plugin {
     const p = new Plugin();
@@ -47,7 +53,12 @@ export class Plugin {
     if (rt !== null) rt.free();
     this.rt = null;
     const t = this.tables;
-    if (t !== null) t.dispose();
+    if (t !== null) {
+      // The blob's buffer goes to the next configuration (bytes/host-alloc.ts).
+      recycleHostBuffer(t.base, this.bufferCap);
+      t.base = 0;
+      t.dispose();
+    }
     this.tables = null;
     this.invalid = true;
     this.reason = "deleted";
@@ -95,6 +106,8 @@ export class Runtime {
   details: usize = 0;
   detailsAt: usize = 0;
   ruleCount: u32 = 0;
+  /** Delivery role and root digest (delivery/role.ts Delivery), 0 = standalone. */
+  delivery: usize = 0;
 
   // Observability options of pluginConfig (report/): per-policy counters (a PolicyCounters, 0 =
   // off), the decision log level (-1 = off) and the deny header.
@@ -136,6 +149,7 @@ export class Runtime {
     heap.free(this.ruleBlob);
     heap.free(this.details);
     heap.free(this.detailsAt);
+    Delivery.free(this.delivery);
     if (this.policyCounters != 0) changetype<PolicyCounters>(this.policyCounters).free();
     heap.free(changetype<usize>(this));
   }

@@ -35,6 +35,15 @@ export class Workload {
     return w;
   }
 
+  /** The workload's namespace is exactly ns (delivery: a namespace plugin's own namespace). */
+  inNamespace(ns: string): bool {
+    return this.namespaceText() == ns;
+  }
+
+  namespaceText(): string {
+    return String.UTF8.decode(this.namespace);
+  }
+
   /** The workload has label k with value v. */
   hasLabel(k: usize, kl: usize, v: usize, vl: usize): bool {
     const p = changetype<usize>(this.labels);

@@ -24,6 +24,7 @@ import { Runtime } from "../decide/plugin";
 import { runtimeOfStream } from "../lifecycle/contexts";
 import { decideAfterCustom } from "../decide/decision";
 import { applyDecision } from "../report/outcome";
+import { markEnforced } from "../delivery/role";
 import { PROVIDER_FAIL_OPEN, ProviderKind } from "../decode/format";
 import { Tables } from "../decode/tables";
 import { bytesEqual, bytesEqualFold, lit, litLen, litPtr } from "../bytes/range";
@@ -111,6 +112,8 @@ function afterAllow(rt: Runtime): u32 {
   decideAfterCustom(rt, d);
   const st = applyDecision(rt, d);
   rt.cache.end();
+  // Delivery (delivery/role.ts): the paused stream is the effective context here.
+  if (st == Headers.Continue && rt.delivery != 0) markEnforced(rt.delivery);
   return st;
 }
 

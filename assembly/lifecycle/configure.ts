@@ -14,6 +14,7 @@ import { readWorkload } from "../decide/workload";
 import { defineCounters } from "../report/counters";
 import { buildPolicyCounters } from "../report/policy-counters";
 import { bytesToString } from "../bytes/range";
+import { Delivery, Role } from "../delivery/role";
 
 /** How often pending counts are added to Envoy's counters. */
 const TICK_MS: u32 = 1000;
@@ -37,6 +38,12 @@ export function configureFrom(p: usize, n: usize): Plugin {
     f.network = cfg.network;
     return f;
   }
+  if (cfg.role == Role.Namespace && !w.inNamespace(cfg.namespace)) {
+    // Istio delivers a namespace's WasmPlugin to that namespace's sidecars only; anything else is
+    // a misconfiguration, and its marker would make the root instance skip this workload.
+    t.dispose();
+    return Plugin.failed("pluginConfig: role \"namespace\" for namespace \"" + cfg.namespace + "\" loaded by a workload in namespace \"" + w.namespaceText() + "\"");
+  }
   const plugin = buildPlugin(t, w, cfg.engine, cfg.network);
   plugin.network = cfg.network;
   const rt = plugin.rt;
@@ -44,7 +51,10 @@ export function configureFrom(p: usize, n: usize): Plugin {
     rt.policyCounters = buildPolicyCounters(t, rt.ruleBlob, rt.ruleCount, cfg.counters, cfg.network);
     rt.decisionLog = cfg.decisionLog;
     rt.denyHeader = cfg.denyHeader;
+    if (cfg.role != Role.Standalone) rt.delivery = Delivery.create(cfg.role, cfg.rootDigest);
   }
+  plugin.role = cfg.role;
+  plugin.bufferCap = cfg.bufferCap;
   return plugin;
 }
 
@@ -69,8 +79,12 @@ export function configure(size: u32): Plugin {
       "meshauthz: " + plugin.policyCount.toString() + " of " + t.policyCount.toString() + " policies and " +
         plugin.ruleCount.toString() + " rules apply" + (plugin.network ? " to connections (network filter, " : " (") +
         (plugin.engineKind == EngineKind.Linear ? "linear" : "indexed") +
-        " engine, blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
+        " engine, " + roleName(plugin.role) + ", blob by " + bytesToString(t.strPtr(t.generator), t.strLen(t.generator)) + ")",
     );
   }
   return plugin;
+}
+
+function roleName(r: Role): string {
+  return r == Role.Namespace ? "namespace role" : r == Role.Root ? "root role" : "standalone";
 }

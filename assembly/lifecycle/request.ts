@@ -1,6 +1,8 @@
 // proxy_on_request_headers: decide with the stream's plugin, then report. Per-request state lives
 // in the plugin's preallocated cache and is released before returning, whatever happened.
 import { Runtime } from "../decide/plugin";
+import { Headers } from "../abi/codes";
+import { enforcedUpstream, markEnforced } from "../delivery/role";
 import { Verdict, decide } from "../decide/decision";
 import { startExtAuthz } from "../extauthz/stage";
 import { applyDecision, denyInvalid } from "../report/outcome";
@@ -8,7 +10,16 @@ import { applyDecision, denyInvalid } from "../report/outcome";
 /** rt: the stream's runtime, 0 when its root is unknown or its configuration invalid. A root
  *  configured for connections (mode "network") cannot decide HTTP requests: denied. */
 export function onRequestHeaders(rt: usize, ctx: u32): u32 {
-  return rt == 0 || changetype<Runtime>(rt).cache.network ? denyInvalid() : onRequest(changetype<Runtime>(rt), ctx);
+  if (rt == 0 || changetype<Runtime>(rt).cache.network) return denyInvalid();
+  const r = changetype<Runtime>(rt);
+  const delivery = r.delivery;
+  if (delivery == 0) return onRequest(r, ctx);
+  // Exactly once per request when a namespace and the root instance share the chain (delivery/role.ts).
+  // A request paused for ext_authz is marked when it resumes allowed (extauthz/stage.ts afterAllow).
+  if (enforcedUpstream(delivery)) return Headers.Continue;
+  const status = onRequest(r, ctx);
+  if (status == Headers.Continue) markEnforced(delivery);
+  return status;
 }
 
 function onRequest(rt: Runtime, ctx: u32): u32 {

@@ -102,6 +102,46 @@ test("cases that name their policy_files measure those policies", () => {
   for (const rule of report.rules) assert.equal(rule.status, "decides", JSON.stringify(rule));
 });
 
+test("CUSTOM rules: the provider answers the case's ext_authz_decision; a provider denial is the CUSTOM rule deciding", () => {
+  const policies = tempFile(
+    "cov-custom.yaml",
+    `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: shop}
+spec:
+  action: CUSTOM
+  provider: {name: authz}
+  rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-put, namespace: shop}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {methods: ["PUT"]}}]}]
+`,
+  );
+  const cases = tempFile(
+    "cov-custom-cases.yaml",
+    `cases:
+- id: provider-denies
+  workload: {namespace: shop, labels: {app: cart}}
+  request: {method: GET, path: /admin/x, host: cart.shop, ext_authz_decision: deny}
+  expected: {decision: DENY, decided_by: "ext_authz(ns[shop]-policy[ext]-rule[0])"}
+- id: provider-allows-deny-decides
+  workload: {namespace: shop, labels: {app: cart}}
+  request: {method: PUT, path: /admin/y, host: cart.shop, ext_authz_decision: allow}
+  expected: {decision: DENY}
+`,
+  );
+  const r = meshauthz(["coverage", "--policies", policies, cases, "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  const byId = Object.fromEntries(lastJsonLine(r.stdout).rules.map((x: { id: string }) => [x.id, x]));
+  assert.equal(byId["ns[shop]-policy[ext]-rule[0]"].matched, 2);
+  assert.equal(byId["ns[shop]-policy[ext]-rule[0]"].decided, 1);
+  assert.equal(byId["ns[shop]-policy[deny-put]-rule[0]"].decided, 1);
+});
+
 test("a DENY rule with HTTP fields that decides a TCP connection is covered (on TCP it loses those fields and matches)", () => {
   const policies = tempFile(
     "cov-tcp.yaml",

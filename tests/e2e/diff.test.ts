@@ -147,6 +147,53 @@ test("a log without a workload is a clear error", () => {
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
 });
 
+test("CUSTOM: the provider is really asked; an answer the source does not give makes the change possible", () => {
+  const custom = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: shop}
+spec:
+  action: CUSTOM
+  provider: {name: authz}
+  rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+`;
+  const deny = `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-admin-put, namespace: shop}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {methods: ["PUT"], paths: ["/admin*"]}}]}]
+`;
+  const before = tempFile("custom-before.yaml", custom);
+  const after = tempFile("custom-after.yaml", `${custom}---\n${deny}`);
+  const cases = tempFile(
+    "custom-cases.yaml",
+    `cases:
+- id: put-provider-allows
+  workload: {namespace: shop, labels: {app: cart}}
+  request: {method: PUT, path: /admin/x, host: cart.shop, ext_authz_decision: allow}
+  expected: {decision: DENY}
+- id: put-provider-denies
+  workload: {namespace: shop, labels: {app: cart}}
+  request: {method: PUT, path: /admin/y, host: cart.shop, ext_authz_decision: deny}
+  expected: {decision: DENY}
+`,
+  );
+  const request = tempFile("custom-request.yaml", "workload: {namespace: shop, labels: {app: cart}}\nrequest: {method: PUT, path: /admin/z, host: cart.shop}\n");
+  const r = meshauthz(["diff", "--before", before, "--after", after, "--requests", cases, "--requests", request, "-o", "json"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /CUSTOM providers authz are assumed to exist/);
+  const report = lastJsonLine(r.stdout);
+  assert.equal(report.requests, 3);
+  // The provider allowed: the new DENY now decides. It denied: denied before and after.
+  assert.equal(report.certain, 1);
+  assert.equal(report.possible, 1);
+  const certain = report.groups.find((g: { certainty: string }) => g.certainty === "certain");
+  assert.deepEqual(certain.after, { decision: "DENY", by: "ns[shop]-policy[deny-admin-put]-rule[0]" });
+  const possible = report.groups.find((g: { certainty: string }) => g.certainty === "possible");
+  assert.deepEqual(possible.missing, ["ext_authz provider answer"]);
+  assert.match(possible.examples[0].assuming, /the ext_authz provider answers allow/);
+});
+
 test("a log line cut mid-way (rotation, a copy while Envoy writes) is skipped and counted; the other lines are replayed", () => {
   const { before, after } = seedSets();
   const full = istioJsonLine({});

@@ -50,15 +50,17 @@ test("package --network emits the NETWORK WasmPlugin for the TCP ports, valid ag
   const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", `oci://registry.example.com/meshauthz@sha256:${"ab".repeat(32)}`, "--network", "--tcp-ports", "9000,5432,9000"]);
   assert.equal(r.status, 0, r.stderr);
   const docs = yaml.loadAll(r.stdout) as any[];
-  assert.equal(docs.length, 2);
-  const [http, net] = docs;
+  // The HTTP delivery plan (docs/delivery.md: default's plugin, then the root plugin), then the NETWORK plugin.
+  assert.equal(docs.length, 3);
+  const [nsPlugin, http, net] = docs;
   assert.equal(http.spec.type, undefined, "the HTTP plugin keeps the default type");
   assert.equal(net.metadata.name, "meshauthz-tcp");
   assert.equal(net.spec.type, "NETWORK");
   assert.equal(net.spec.phase, "AUTHZ");
   assert.deepEqual(net.spec.match, [{ mode: "SERVER", ports: [{ number: 5432 }, { number: 9000 }] }]);
   assert.equal(net.spec.pluginConfig.mode, "network");
-  assert.equal(net.spec.pluginConfig.policy, http.spec.pluginConfig.policy);
+  // The NETWORK plugin carries the whole mesh; here that is default's policies (the seed has no root ones).
+  assert.equal(net.spec.pluginConfig.policy, nsPlugin.spec.pluginConfig.policy);
   assert.equal(net.spec.url, http.spec.url, "both plugins pull the same pinned module");
   assert.equal(net.spec.sha256, http.spec.sha256);
   const schema = specSchema();

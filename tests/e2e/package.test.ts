@@ -9,17 +9,21 @@ import { test } from "node:test";
 import * as yaml from "js-yaml";
 import { meshauthz, REPO, SHARED } from "./cli-runner.ts";
 
-test("package writes a WasmPlugin whose pluginConfig is the compiled policy", () => {
-  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", `oci://registry.example.com/meshauthz@sha256:${"c".repeat(64)}`, "--selector", "app=backend", "--namespace", "default"]);
+test("package writes the delivery WasmPlugins whose pluginConfig is the compiled policy", () => {
+  const r = meshauthz(["package", "deploy/examples/seed/manifests", "--url", `oci://registry.example.com/meshauthz@sha256:${"c".repeat(64)}`]);
   assert.equal(r.status, 0, r.stderr);
-  const doc = yaml.load(r.stdout) as any;
-  assert.equal(doc.kind, "WasmPlugin");
-  assert.equal(doc.metadata.namespace, "default");
-  assert.deepEqual(doc.spec.selector, { matchLabels: { app: "backend" } });
-  assert.equal(doc.spec.phase, "AUTHZ");
-  assert.deepEqual(doc.spec.match, [{ mode: "SERVER" }]);
-  const blob = Buffer.from(doc.spec.pluginConfig.policy, "base64");
-  assert.equal(blob.subarray(0, 4).toString("latin1"), "MAZB");
+  const docs = yaml.loadAll(r.stdout) as any[];
+  assert.deepEqual(docs.map((d) => `${d.kind} ${d.metadata.namespace}/${d.metadata.name} ${d.spec.pluginConfig.role}`), [
+    "WasmPlugin default/meshauthz namespace",
+    "WasmPlugin istio-system/meshauthz root",
+  ]);
+  for (const doc of docs) {
+    assert.equal(doc.spec.selector, undefined);
+    assert.equal(doc.spec.phase, "AUTHZ");
+    assert.deepEqual(doc.spec.match, [{ mode: "SERVER" }]);
+    const blob = Buffer.from(doc.spec.pluginConfig.policy, "base64");
+    assert.equal(blob.subarray(0, 4).toString("latin1"), "MAZB");
+  }
 });
 
 /** spec.sha256's pattern in Istio's WasmPlugin CRD (../shared/schemas). */
@@ -51,7 +55,7 @@ test("package --oci-layout writes a compat image (last layer holds plugin.wasm) 
   assert.equal(execFileSync("tar", ["-tzf", layerPath]).toString().trim(), "plugin.wasm");
   const wasm = execFileSync("tar", ["-xzOf", layerPath]);
   assert.deepEqual(wasm, readFileSync(join(REPO, "build", "meshauthz.wasm")));
-  const plugin = yaml.load(readFileSync(join(dir, "..", "wasmplugin.yaml"), "utf8")) as any;
+  const plugin = (yaml.loadAll(readFileSync(join(dir, "..", "wasmplugin.yaml"), "utf8")) as any[])[0];
   assert.equal(plugin.spec.sha256, manifestDigest);
   assert.match(plugin.spec.sha256, crdSha256Pattern());
   assert.equal(plugin.spec.url, `oci://registry.example.com/meshauthz@sha256:${manifestDigest}`);
@@ -68,7 +72,7 @@ test("package --variant artifact writes exactly two layers: the wasm runtime con
   assert.deepEqual(manifest.layers.map((l: any) => l.mediaType), ["application/vnd.module.wasm.config.v1+json", "application/vnd.module.wasm.content.layer.v1+wasm"]);
   assert.equal(JSON.parse(blobOf(dir, manifest.layers[0].digest).toString()).type, "envoy_proxy");
   assert.deepEqual(blobOf(dir, manifest.layers[1].digest), readFileSync(join(REPO, "build", "meshauthz.wasm")));
-  assert.equal((yaml.load(r.stdout) as any).spec.sha256, ref.digest.replace("sha256:", ""));
+  assert.equal((yaml.loadAll(r.stdout) as any[])[0].spec.sha256, ref.digest.replace("sha256:", ""));
 });
 
 test("package refuses pins that would make every sidecar refuse the module, and says what to do", () => {
@@ -83,10 +87,10 @@ test("package refuses pins that would make every sidecar refuse the module, and 
   assert.match(r.stderr, /names the image by tag only.*--oci-layout DIR/);
   r = meshauthz(["package", seed, "--url", "https://files.example.com/meshauthz.wasm", "-o", "-"]);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal((yaml.load(r.stdout) as any).spec.sha256, wasmSha);
+  assert.equal((yaml.loadAll(r.stdout) as any[])[0].spec.sha256, wasmSha);
   r = meshauthz(["package", seed, "--url", "file:///opt/meshauthz.wasm", "-o", "-"]);
   assert.equal(r.status, 0, r.stderr);
-  assert.equal((yaml.load(r.stdout) as any).spec.sha256, undefined);
+  assert.equal((yaml.loadAll(r.stdout) as any[])[0].spec.sha256, undefined);
   r = meshauthz(["package", seed, "--url", "oci://r.example/m:1", "--oci-layout", "/nonexistent-never/x", "--variant", "docker"]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--variant takes compat or artifact/);

@@ -4,6 +4,7 @@
 //   --hostile N [--seed S]                             hostile requests (limits, NUL, IPv6, path confusion), N cases
 //   --blobs N [--seed S]                               hostile blobs and plugin configurations
 //   --memory N [--seed S]                              N requests through one VM pair after warm-up
+//   --reconfigure N                                    peak memory of a pluginConfig update at N policies
 //   --replay FILE                                      a case file through the filter AND the reference, every field
 //   --json                                             last line: one JSON object with the numbers
 //   --out PATH                                         where reproducing case files go (default .scratch/fuzz-repro-*.yaml)
@@ -25,7 +26,7 @@ import { scenarioArb } from "./arbitraries.ts";
 import { type Campaign, judge, newStats, observe, reproCase, reproFile, runCampaign, runScenario, type Stats } from "./differential.ts";
 import { runBlobCampaign } from "./hostile-blobs.ts";
 import { hostileScenarioArb } from "./hostile-requests.ts";
-import { memoryCampaign } from "./memory.ts";
+import { memoryCampaign, reconfigureMemory } from "./memory.ts";
 import { minimize } from "./minimize.ts";
 import { startFilter } from "../../tools/cases/filter-decision.ts";
 import { pluginConfigJson } from "../../tools/pipeline/plugin-config.ts";
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     hostile: { type: "string" },
     blobs: { type: "string" },
     memory: { type: "string" },
+    reconfigure: { type: "string" },
     replay: { type: "string" },
     seed: { type: "string" },
     requests: { type: "string" },
@@ -200,6 +202,12 @@ if (values.blobs !== undefined) {
   );
 }
 
+if (values.reconfigure !== undefined) {
+  const n = num(values.reconfigure, "reconfigure", 10_000);
+  info(`reconfigure: a pluginConfig update at ${n} policies with a stream holding the old configuration`);
+  const r = await reconfigureMemory(wasm, n);
+  finish({ ...r, seconds: seconds() }, r.peak_over_steady > 2 || r.settled_bytes > r.peak_bytes);
+}
 if (values.memory !== undefined) {
   const n = num(values.memory, "memory", 1_000_000);
   info(`memory: ${n} requests through one VM pair, seed ${seed}`);

@@ -72,3 +72,60 @@ export async function memoryCampaign(wasm: Uint8Array, n: number, seed: number, 
     policies: w.policies.length,
   };
 }
+
+export interface ReconfigureReport {
+  policies: number;
+  blob_bytes: number;
+  plugin_config_bytes: number;
+  /** Linear memory after the first configuration and a request (what the VM keeps). */
+  steady_bytes: number;
+  /** Linear memory while a stream still holds the old configuration and the new one is configured. */
+  peak_bytes: number;
+  peak_over_steady: number;
+  /** After the old root was shut down and 30 more updates (memory must be reused, not grow). */
+  settled_bytes: number;
+}
+
+/**
+ * Peak linear memory while two configurations coexist (issue 8): a pluginConfig-only update gives
+ * the same VM a new root context while a stream in flight keeps the old one alive (see
+ * tools/host/chain-host.ts). Linear memory never shrinks, so the peak is the size after the second
+ * configure. The policy set is the whole generated mesh in one configuration, the largest a
+ * sidecar would ever hold.
+ */
+export async function reconfigureMemory(wasm: Uint8Array, policies: number): Promise<ReconfigureReport> {
+  const { EnvoyChainHost } = await import("../../tools/host/chain-host.ts");
+  const { BENCH_WORKLOAD, meshPolicies } = await import("../../tools/bench/mesh-policies.ts");
+  const { nodeForWorkload } = await import("../../tools/cases/request-stream.ts");
+  const { DEFAULT_MESH } = await import("../../tools/model/policy.ts");
+  const configs = [1, 2].map((seed) => {
+    const blob = compilePolicyObjects(meshPolicies(policies, seed), DEFAULT_MESH).blob;
+    if (!blob) throw new Error("reconfigure policies do not compile");
+    return { blob, json: pluginConfigJson(blob) };
+  });
+  const [a, b] = configs as [(typeof configs)[0], (typeof configs)[0]];
+  const host = await EnvoyChainHost.create({
+    wasm,
+    node: nodeForWorkload(BENCH_WORKLOAD),
+    workers: 1,
+    plugins: [{ namespace: "istio-system", name: "meshauthz", configuration: a.json, phase: "AUTHZ" }],
+  });
+  const spec = streamForRequest({ method: "GET", path: "/api/v1/svc-0/res-0/x", host: "svc-0", source_principal: null });
+  host.request(spec);
+  const steady = host.memoryBytes(0);
+  const inFlight = host.open(spec);
+  host.updatePlugin("istio-system", "meshauthz", b.json);
+  const peak = host.memoryBytes(0);
+  inFlight.finish();
+  for (let i = 0; i < 30; i++) host.updatePlugin("istio-system", "meshauthz", i % 2 ? b.json : a.json);
+  host.request(spec);
+  return {
+    policies,
+    blob_bytes: a.blob.length,
+    plugin_config_bytes: a.json.length,
+    steady_bytes: steady,
+    peak_bytes: peak,
+    peak_over_steady: +(peak / steady).toFixed(3),
+    settled_bytes: host.memoryBytes(0),
+  };
+}

@@ -11,6 +11,7 @@ import { pluginConfigJson } from "../pipeline/plugin-config.ts";
 import { streamForRequest } from "../cases/request-stream.ts";
 import { DEFAULT_MESH } from "../model/policy.ts";
 import type { AuthorizationPolicy } from "../model/policy.ts";
+import { benchDelivery, type DeliveryResult } from "./delivery.ts";
 
 const args = new Set(process.argv.slice(2));
 const json = args.has("--json");
@@ -115,6 +116,15 @@ async function main(): Promise<void> {
   }
   sizes.push(await benchSize("one-workload", oneWorkloadPolicies(1000), 1000));
   if (!json) printRow(sizes[sizes.length - 1]);
+  // Delivery (docs/delivery.md): bytes and configure time per sidecar, 10 vs 10,000 policies.
+  const delivery: DeliveryResult[] = [];
+  for (const n of [10, 10000]) delivery.push(await benchDelivery(n, quick ? 21 : 101, wasm));
+  const [d10, d10k] = delivery as [DeliveryResult, DeliveryResult];
+  const deliveryRatios = {
+    bytes_per_sidecar_10000_over_10: +(d10k.bytes_per_sidecar / d10.bytes_per_sidecar).toFixed(3),
+    configure_10000_over_10: +(d10k.configure_ms / d10.configure_ms).toFixed(3),
+  };
+  if (!json) printDelivery(delivery, deliveryRatios);
   const mesh10 = sizes.find((s) => s.scope === "mesh" && s.policies === 10)!;
   const meshMax = sizes.filter((s) => s.scope === "mesh").at(-1)!;
   const summary = {
@@ -123,6 +133,8 @@ async function main(): Promise<void> {
     node: process.version,
     [`decision_${meshMax.policies}_over_${mesh10.policies}`]: +(meshMax.decision_ns / mesh10.decision_ns).toFixed(3),
     sizes,
+    delivery,
+    delivery_ratios: deliveryRatios,
   };
   if (json) {
     process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -131,6 +143,17 @@ async function main(): Promise<void> {
       `\n.wasm ${wasm.length} bytes; decision at ${meshMax.policies} mesh policies over decision at ${mesh10.policies}: ${summary[`decision_${meshMax.policies}_over_${mesh10.policies}`]}\n`,
     );
   }
+}
+
+function printDelivery(rows: DeliveryResult[], ratios: Record<string, number>): void {
+  process.stdout.write("\ndelivery (one sidecar: its namespace plugin + the root plugin)\n");
+  process.stdout.write("policies  namespaces  objects  largest_object  bytes/sidecar  whole_mesh_bytes  configure_ms  memory_bytes\n");
+  for (const r of rows) {
+    process.stdout.write(
+      `${String(r.policies).padStart(8)}  ${String(r.namespaces).padStart(10)}  ${String(r.objects).padStart(7)}  ${String(r.largest_object_bytes).padStart(14)}  ${String(r.bytes_per_sidecar).padStart(13)}  ${String(r.whole_mesh_bytes).padStart(16)}  ${r.configure_ms.toFixed(4).padStart(12)}  ${String(r.memory_bytes).padStart(12)}\n`,
+    );
+  }
+  process.stdout.write(`bytes per sidecar 10000/10: ${ratios.bytes_per_sidecar_10000_over_10}; configure time 10000/10: ${ratios.configure_10000_over_10}\n`);
 }
 
 let header = false;

@@ -36,9 +36,8 @@ function serviceRule(rand: () => number, ns: string, svc: number, i: number): Ru
 }
 
 /** N policies, most for other workloads. */
-export function meshPolicies(n: number, seed = 1): AuthorizationPolicy[] {
+export function meshPolicies(n: number, seed = 1, namespaces = Math.max(1, Math.floor(n / 10))): AuthorizationPolicy[] {
   const rand = prng(seed);
-  const namespaces = Math.max(1, Math.floor(n / 10));
   const out: AuthorizationPolicy[] = [
     policy("istio-system", "deny-debug-paths", { action: "DENY", rules: [{ to: [{ operation: { paths: ["/debug/*", "/admin/*"] } }] }] }),
   ];

@@ -38,11 +38,14 @@ Usage:
       Which rules the case files exercise, which they never match, which never decide.
       No rule to measure exits 1 unless --allow-empty.
 
-  meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE]
-                    [--oci-layout DIR [--tag T] [--variant compat|artifact]]
-                    [--name N] [--namespace NS] [--selector key=value]... [--policy-namespace NS]
-      Compile policies into a ready-to-apply WasmPlugin manifest. The module is pinned as Istio
-      checks it: oci:// by the image manifest digest (url rewritten to oci://REG/REPO@sha256:...),
+  meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE] [--max-object-bytes N]
+                    [--oci-layout DIR [--tag T] [--variant compat|artifact]] [--name N]
+                    [--policy-namespace NS]
+      Compile policies into WasmPlugins in apply order: one per namespace with policies (its
+      own and the root namespace's), then one in the root namespace for every other sidecar
+      (docs/delivery.md). Each object stays under 262144 bytes as JSON unless --max-object-bytes
+      raises the limit (then apply with --server-side). The module is pinned as Istio checks it:
+      oci:// by the image manifest digest (url rewritten to oci://REG/REPO@sha256:...),
       http(s):// by the module's sha256, file:// not at all. With --oci-layout, also write the
       filter as an OCI image layout (default variant compat; tag from --tag or the url) to push
       unchanged (skopeo copy --preserve-digests) to the registry named by --url.
@@ -115,6 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       selector: { type: "string", multiple: true },
       tag: { type: "string" },
       "oci-layout": { type: "string" },
+      "max-object-bytes": { type: "string" },
       all: { type: "boolean" },
       junit: { type: "string" },
       sha256: { type: "string" },

@@ -27,6 +27,7 @@ export interface CliValues {
   selector?: string[];
   tag?: string;
   "oci-layout"?: string;
+  "max-object-bytes"?: string;
   all?: boolean;
   junit?: string;
   "allow-skip"?: boolean;

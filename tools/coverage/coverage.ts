@@ -9,6 +9,7 @@ import { compilePolicyObjects } from "../pipeline/policy-set.ts";
 import { type FilterMode, modeForRequest, pluginConfigJson, withMode } from "../pipeline/plugin-config.ts";
 import type { LoadedPolicy } from "../parse/index.ts";
 import { resolve } from "node:path";
+import { decideWithProviders } from "../cases/ext-authz-responder.ts";
 
 export type RuleStatus = "decides" | "never-decides" | "never-matched";
 
@@ -80,6 +81,8 @@ function probeMatched(d: Decision, policy: AuthorizationPolicy, action: "ALLOW" 
 function decides(d: Decision, r: { id: string; action: string; dryRun: boolean }): boolean {
   if (r.dryRun) return d.shadow.allow?.policy === r.id || d.shadow.deny?.policy === r.id;
   if (r.action === "AUDIT") return d.audit;
+  // A CUSTOM rule decides when its provider denied: the id the case format writes ext_authz(<id>).
+  if (r.action === "CUSTOM") return d.policy === `ext_authz(${r.id})`;
   return d.policy === r.id;
 }
 
@@ -154,7 +157,11 @@ export async function measureCoverage(
     report.cases++;
     const wk = workloadKey(c.workload);
     const all = setConfig(set);
-    const d = (await filter(`all ${all.key} ${wk}`, all.config, c.workload, modeForRequest(c.request))).decide(c.request);
+    // A CUSTOM policy in the set: its provider is really asked, answering the case's ext_authz_decision.
+    const custom = modeForRequest(c.request) === "http" && set.some((l) => l.policy.spec?.action === "CUSTOM");
+    const d = custom
+      ? (await decideWithProviders((clusters) => startFilter(wasm, all.config, c.workload, false, { clusters }), [...(mesh.extensionProviders?.valid.values() ?? [])], c.request)).decision
+      : (await filter(`all ${all.key} ${wk}`, all.config, c.workload, modeForRequest(c.request))).decide(c.request);
     for (const l of set) {
       const pi = identity(l);
       const r = firstRule.get(pi);

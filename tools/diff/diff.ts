@@ -6,6 +6,8 @@ import type { AuthorizationPolicy, MeshSettings } from "../model/policy.ts";
 import { type FilterMode, modeForRequest, pluginConfigJson, withMode } from "../pipeline/plugin-config.ts";
 import type { LoggedRequest } from "../requests/access-log.ts";
 import { applyAssumption, type Assumption, assumptions, describeAssumption, readsUnknown, rulesNear } from "./witnesses.ts";
+import { decideWithProviders } from "../cases/ext-authz-responder.ts";
+import type { ExtAuthzProvider } from "../meshconfig/providers.ts";
 
 export type Change = "allow-to-deny" | "deny-to-allow";
 
@@ -57,8 +59,20 @@ export interface DiffInput {
   requests: Iterable<LoggedRequest>;
   /** Filled while `requests` is iterated. */
   skipped?: { total: number; first: Array<{ origin: string; reason: string }> };
+  /** The ext_authz providers CUSTOM policies name: a request that a CUSTOM rule may match is
+   *  decided with loopback providers answering its `ext_authz_decision` (or, when its source does
+   *  not say, both answers: the provider's answer is then an unknown attribute). */
+  providers?: ExtAuthzProvider[];
   /** Examples kept per group. */
   examples?: number;
+}
+
+/** Does a CUSTOM policy of either set live in the workload's namespace or the root namespace? */
+function customNear(input: DiffInput, namespace: string): boolean {
+  return [...input.before.policies, ...input.after.policies].some((p) => {
+    const ns = p.metadata.namespace ?? "default";
+    return p.spec?.action === "CUSTOM" && (ns === namespace || ns === input.mesh.rootNamespace);
+  });
 }
 
 function side(d: Decision): Side {
@@ -79,7 +93,7 @@ function requestText(r: CaseRequest): string {
  *  started once and reused for every request. */
 class Sidecars {
   private readonly cache = new Map<string, Promise<FilterUnderTest>>();
-  constructor(private readonly wasm: Uint8Array, private readonly config: string) {}
+  constructor(private readonly wasm: Uint8Array, readonly config: string) {}
   get(w: Workload, mode: FilterMode = "http"): Promise<FilterUnderTest> {
     const key = JSON.stringify([w.namespace, Object.entries(w.labels ?? {}).sort(), mode]);
     let f = this.cache.get(key);
@@ -111,14 +125,30 @@ export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
     }
     const reads = readsUnknown(rules, r.unknown);
     const tries: Array<Assumption | null> = reads.size === 0 ? [null] : assumptions(rules, input.mesh, r.unknown, reads);
-    let found: { b: Side; a: Side; assumption: Assumption | null } | null = null;
-    for (const t of tries) {
-      const req = t ? applyAssumption(r.request, t) : r.request;
-      const b = side(fb.decide(req));
-      const a = side(fa.decide(req));
-      if (b.decision !== a.decision) {
-        found = { b, a, assumption: t };
-        break;
+    // A CUSTOM rule near the workload: the provider is really asked (loopback servers).
+    const custom = customNear(input, r.workload.namespace) && modeForRequest(r.request) === "http";
+    const answers: Array<string | undefined> = !custom ? [undefined] : r.request.ext_authz_decision !== undefined ? [r.request.ext_authz_decision] : ["allow", "deny"];
+    if (answers.length > 1) reads.add("ext_authz provider answer");
+    const decide = async (sidecars: Sidecars, f: FilterUnderTest, req: CaseRequest): Promise<Side> => {
+      if (!custom) return side(f.decide(req));
+      const { decision } = await decideWithProviders(
+        (clusters) => startFilter(input.wasm, sidecars.config, r.workload, false, { clusters }),
+        input.providers ?? [],
+        req,
+      );
+      return side(decision);
+    };
+    let found: { b: Side; a: Side; assumption: Assumption | null; answer?: string } | null = null;
+    search: for (const t of tries) {
+      for (const answer of answers) {
+        const base = t ? applyAssumption(r.request, t) : r.request;
+        const req = answer === undefined ? base : { ...base, ext_authz_decision: answer };
+        const b = await decide(before, fb, req);
+        const a = await decide(after, fa, req);
+        if (b.decision !== a.decision) {
+          found = { b, a, assumption: t, answer: answers.length > 1 ? answer : undefined };
+          break search;
+        }
       }
     }
     if (!found) {
@@ -140,7 +170,8 @@ export async function diffDecisions(input: DiffInput): Promise<DiffReport> {
     for (const m of reads) if (!g.missing.includes(m)) g.missing.push(m);
     if (g.examples.length < maxExamples) {
       const ex: DiffExample = { origin: r.origin, workload: workloadText(r.workload), request: requestText(r.request) };
-      if (found.assumption) ex.assuming = describeAssumption(found.assumption);
+      const assumed = [found.assumption ? describeAssumption(found.assumption) : "", found.answer ? `the ext_authz provider answers ${found.answer}` : ""].filter((x) => x);
+      if (assumed.length) ex.assuming = assumed.join(", ");
       g.examples.push(ex);
     }
   }

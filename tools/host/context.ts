@@ -131,6 +131,8 @@ export class RootContext extends HostContext {
   readonly isRoot = true;
   /** Envoy's plugin_ / temp_plugin_ are set only around on_context_create and on_configure. */
   pluginActive = false;
+  /** on_done returned false at shutdown: waiting for proxy_done (cpp-host pending_done_). */
+  pendingDone = false;
 
   get pluginName(): string | null {
     return this.pluginActive ? this.plugin.name : null;

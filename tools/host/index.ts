@@ -1,6 +1,8 @@
 // The proxy-wasm test host: loads a filter module in Node and plays Envoy (ABI 0.2.1) for it.
 export * from "./types.ts";
 export { EnvoyHost } from "./envoy-host.ts";
+export { EnvoyChainHost } from "./chain-host.ts";
+export type { ChainPlugin, ChainHostOptions, ChainStreamResult, ChainFilterInfo, InFlightStream, Phase } from "./chain-host.ts";
 export { inspectModule, checkModuleForEnvoy, detectAbi } from "./module-check.ts";
 export type { InspectedImport, InspectedExport } from "./module-check.ts";
 export {

@@ -6,7 +6,7 @@
 
 import { downstreamRemoteAddress, parseSocketAddress, type SocketAddress } from "./address.ts";
 import { BufferType, DataStatus, HeaderMapType, HeadersStatus, StreamType, WasmResult } from "./envoy-abi.ts";
-import { HostContext, type HostBuffer, type PluginSettings } from "./context.ts";
+import { HostContext, type HostBuffer, type PluginSettings, type RootContext } from "./context.ts";
 import { asciiLower, HeaderMap, invalidHeaderValue } from "./header-map.ts";
 
 /** Response code details of a request a codec refused before any filter (header value with NUL, CR or LF). */
@@ -103,26 +103,228 @@ export interface StreamOutcome {
   upstreamRequestHeaders: Array<[string, string]> | null;
 }
 
-export class HttpStream extends HostContext implements StreamInfoView {
-  readonly isRoot = false;
-
-  // ---- stream info (StreamInfoView)
+/**
+ * What a stream has once however many filters it passes: Envoy's StreamInfo (filter state,
+ * addresses, response code) and the filter manager's state (request headers, the reply, reset).
+ * Each Wasm filter in the chain is an HttpStream (Envoy's per-filter Context) over one StreamCore.
+ */
+export class StreamCore {
   readonly protocol: string;
   readonly remoteAddress: SocketAddress;
   readonly localAddress: SocketAddress;
   readonly tls: TlsInfo | null;
   readonly connectionId: number;
   readonly dynamicMetadata: Record<string, Record<string, unknown>>;
+  /** Envoy's FilterState of the stream: every filter of the chain reads and writes the same one. */
   readonly filterState = new Map<string, Uint8Array>();
-  readonly listenerDirection = 1; // sidecar inbound
-  private readonly startMs = Date.now();
-  private endMs: number | null = null;
+  readonly request: HeaderMap;
+  readonly isGrpc: boolean;
+  readonly startMs = Date.now();
+  endMs: number | null = null;
   responseCode: number | null = null;
   responseCodeDetails: string | null = null;
   requestBodyBytes = 0;
   responseBodyBytes = 0;
+  reply: Reply | null = null;
+  moduleReply: LocalReply | null = null;
+  reset = false;
+  forwarded = false;
+  /** The response is complete (access-log phase reached): later actions cannot change it. */
+  completed = false;
+  responseStarted = false;
+  upstreamRequestHeaders: Array<[string, string]> | null = null;
+  /** The HTTP filters of the chain in decoder order (encoders run in reverse). */
+  readonly filters: HttpStream[] = [];
 
-  // ---- Envoy Context state
+  constructor(readonly spec: StreamSpec, connectionId: number) {
+    const protocol = spec.protocol ?? "HTTP/1.1";
+    this.protocol = protocol;
+    this.request = HeaderMap.from(spec.headers, { request: true, http2: protocol === "HTTP/2" });
+    const peer = parseSocketAddress(spec.downstreamRemote);
+    this.remoteAddress = downstreamRemoteAddress(peer, this.request.joined("x-forwarded-for"), spec.xffNumTrustedHops ?? 0);
+    this.localAddress = parseSocketAddress(spec.downstreamLocal);
+    this.tls = spec.tls;
+    this.connectionId = connectionId;
+    this.dynamicMetadata = spec.dynamicMetadata ?? {};
+    this.isGrpc = (this.request.first("content-type") ?? "").startsWith("application/grpc");
+  }
+
+  /** Envoy's sendLocalReply before the response started: through every encoder filter, last
+   *  decoder filter first (a filter whose context was never created lets it pass). */
+  encodeThroughChain(headers: HeaderMap, body: Uint8Array): void {
+    this.responseBodyBytes = body.length;
+    for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i].encodeFilter(headers, body);
+  }
+
+  /** Runs the stream through its filters: request headers and body in chain order until one
+   *  answers or pauses, the router, the response back, then access log and destroy per filter. */
+  run(): void {
+    this.decode();
+    this.finish();
+  }
+
+  /** The request side, up to the upstream's answer being available (held when holdResponse). */
+  decode(holdResponse = false): boolean {
+    const spec = this.spec;
+    const codecError = spec.headers.some(([, v]) => invalidHeaderValue(v));
+    if (codecError || spec.rejectedBeforePlugin) {
+      // An earlier filter answered; its reply skips these filters (no context created yet). A header value with
+      // NUL, CR or LF never reaches a filter: the HTTP/1 codec answers 400 (http1.invalid_characters), the
+      // HTTP/2 codec resets the stream (HeaderUtility::headerValueIsValid; nghttp2 / quiche header validation).
+      const r = codecError
+        ? this.protocol === "HTTP/2"
+          ? { status: 400, details: CODEC_REJECTED_HTTP2, body: "" }
+          : { status: 400, details: CODEC_REJECTED_HTTP1, body: "Bad Request" }
+        : (spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" });
+      const body = encoder.encode(r.body ?? "");
+      const headers = HeaderMap.from([[":status", String(r.status)]]);
+      this.responseCode = r.status;
+      this.responseCodeDetails = r.details;
+      this.reply = { status: r.status, headers, body, details: r.details, fromModule: false };
+      this.responseStarted = true;
+      return false;
+    }
+    let go = true;
+    for (const f of this.filters) {
+      go = f.decodeHeaders();
+      if (!go || this.reply || this.reset) break;
+    }
+    return this.decodeRest(go, holdResponse);
+  }
+
+  /** decode(), but while a filter holds the request paused, its VM's outbound calls are answered
+   *  (outbound.ts) and delivered; the chain goes on when that filter continues or replies. */
+  async decodeAsync(holdResponse = false): Promise<boolean> {
+    if (this.spec.rejectedBeforePlugin || this.spec.headers.some(([, v]) => invalidHeaderValue(v))) return this.decode(holdResponse);
+    let go = true;
+    for (const f of this.filters) {
+      go = f.decodeHeaders();
+      while (!go && !this.reply && !this.reset && f.outboundPending() > 0) {
+        await f.outboundDelivered();
+        if (f.continued) go = true;
+      }
+      if (!go || this.reply || this.reset) break;
+    }
+    return this.decodeRest(go, holdResponse);
+  }
+
+  /** After the headers phase: bodies, then the router (or the idle timeout when paused). */
+  private decodeRest(headersGo: boolean, holdResponse: boolean): boolean {
+    let go = headersGo;
+    if (go && !this.reply && !this.reset) {
+      for (const f of this.filters) {
+        go = f.decodeBody();
+        if (!go || this.reply || this.reset) break;
+      }
+    }
+    if (this.reply || this.reset) return false; // answered (local reply / 503) or reset by a filter
+    if (!go) {
+      // Paused and never resumed: the stream idle timeout answers.
+      this.sendLocalReply(408, encoder.encode("stream timeout"), [], null, "stream_idle_timeout", false);
+      return false;
+    }
+    this.forwarded = true;
+    this.upstreamRequestHeaders = this.request.entries();
+    if (!holdResponse) this.respond();
+    return true;
+  }
+
+  /** The router's answer comes back through the filters. */
+  respond(): void {
+    const up = this.spec.upstreamResponse ?? {};
+    const status = up.status ?? 200;
+    const headers = up.headers ? HeaderMap.from([[":status", String(status)], ...up.headers]) : HeaderMap.from([[":status", String(status)], ["content-length", "0"]]);
+    this.responseCode = status;
+    this.responseCodeDetails = "via_upstream";
+    this.reply = { status, headers, body: new Uint8Array(0), details: "via_upstream", fromModule: false };
+    this.responseStarted = true;
+    this.encodeThroughChain(headers, new Uint8Array(0));
+  }
+
+  /** Access log (every filter, chain order), then onDestroy (every filter). */
+  finish(): void {
+    this.completed = true;
+    this.endMs = Date.now();
+    for (const f of this.filters) f.logFilter();
+    for (const f of this.filters) f.destroyFilter();
+  }
+
+  /** Envoy's sendLocalReply (filter manager): sets the response and encodes it once. */
+  sendLocalReply(
+    code: number,
+    body: Uint8Array,
+    extra: Array<[string, string]>,
+    grpcStatus: number | null,
+    details: string,
+    fromModule: boolean,
+  ): void {
+    const headers = new HeaderMap();
+    let replyBody = body;
+    let status = code;
+    if (this.isGrpc) {
+      status = 200;
+      headers.add(":status", "200");
+      headers.add("content-type", "application/grpc");
+      headers.add("grpc-status", String(grpcStatus ?? httpToGrpcStatus(code)));
+      if (body.length > 0) headers.add("grpc-message", grpcPercentEncode(decoder.decode(body)));
+      replyBody = new Uint8Array(0);
+      for (const [k, v] of extra) headers.add(k, v);
+    } else {
+      headers.add(":status", String(code));
+      for (const [k, v] of extra) headers.add(k, v);
+      if (body.length > 0) {
+        headers.add("content-length", String(body.length));
+        if (!headers.has("content-type")) headers.add("content-type", "text/plain");
+      }
+    }
+    this.responseCode = status;
+    this.responseCodeDetails = details;
+    const direct = this.responseStarted;
+    this.reply = { status, headers, body: replyBody, details, fromModule };
+    if (direct) return;
+    this.responseStarted = true;
+    this.encodeThroughChain(headers, replyBody);
+  }
+
+  outcome(): StreamOutcome {
+    const reply = this.reply;
+    const trap = this.filters.map((f) => f.trap).find((t) => t !== null) ?? null;
+    if (this.reset) {
+      return {
+        status: 0,
+        forwarded: this.forwarded,
+        details: this.responseCodeDetails ?? "wasm_close_stream",
+        localReply: this.moduleReply,
+        trap,
+        responseHeaders: [],
+        upstreamRequestHeaders: this.upstreamRequestHeaders,
+      };
+    }
+    return {
+      status: reply!.status,
+      forwarded: this.forwarded,
+      details: reply!.details,
+      localReply: reply!.fromModule ? this.moduleReply : null,
+      trap,
+      responseHeaders: reply!.headers.entries(),
+      upstreamRequestHeaders: this.upstreamRequestHeaders,
+    };
+  }
+
+  /** Filter state written by Wasm filters (proxy_set_property), keyed without the "wasm." prefix. */
+  filterStateStrings(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of this.filterState) if (k.startsWith("wasm.")) out[k.slice(5)] = decoder.decode(v);
+    return out;
+  }
+}
+
+export class HttpStream extends HostContext implements StreamInfoView {
+  readonly isRoot = false;
+  readonly listenerDirection = 1; // sidecar inbound
+  readonly core: StreamCore;
+
+  // ---- Envoy Context state (per filter)
   private inVmContextCreated = false;
   private destroyed = false;
   private requestHeaders: HeaderMap | null = null; // request_headers_
@@ -137,47 +339,72 @@ export class HttpStream extends HostContext implements StreamInfoView {
   private logResponseHeaders: HeaderMap | null = null;
   private failureLocalReplySent = false;
   private localReplyHold = false;
-
-  // ---- filter-manager state around the filter
-  private readonly request: HeaderMap;
-  private readonly isGrpc: boolean;
   private continueRequested = false;
-  private responseStarted = false;
-  private reply: Reply | null = null;
-  private moduleReply: LocalReply | null = null;
-  private reset = false;
-  private forwarded = false;
-  /** The response is complete (access-log phase reached): later actions cannot change it. */
-  private completed = false;
-  private upstreamRequestHeaders: Array<[string, string]> | null = null;
   trap: string | null = null;
 
+  /**
+   * One Wasm filter's context on a stream. `core` is the stream (shared by the chain; a new one
+   * when omitted: a chain of one); `root` is the root context (plugin instance) the stream was
+   * created under, which it keeps until it is destroyed whatever configuration arrives meanwhile.
+   */
   constructor(
     private readonly vm: Vm,
     id: number,
     plugin: PluginSettings,
     private readonly spec: StreamSpec,
     connectionId: number,
+    core?: StreamCore,
+    readonly rootContext: RootContext | null = vm.root,
   ) {
     super(id, plugin);
-    const protocol = spec.protocol ?? "HTTP/1.1";
-    this.protocol = protocol;
-    this.request = HeaderMap.from(spec.headers, { request: true, http2: protocol === "HTTP/2" });
-    const peer = parseSocketAddress(spec.downstreamRemote);
-    this.remoteAddress = downstreamRemoteAddress(peer, this.request.joined("x-forwarded-for"), spec.xffNumTrustedHops ?? 0);
-    this.localAddress = parseSocketAddress(spec.downstreamLocal);
-    this.tls = spec.tls;
-    this.connectionId = connectionId;
-    this.dynamicMetadata = spec.dynamicMetadata ?? {};
-    this.isGrpc = (this.request.first("content-type") ?? "").startsWith("application/grpc");
+    this.core = core ?? new StreamCore(spec, connectionId);
+    this.core.filters.push(this);
+  }
+
+  // ---- StreamInfoView (the stream's, shared by the chain)
+  get protocol(): string {
+    return this.core.protocol;
+  }
+  get remoteAddress(): SocketAddress {
+    return this.core.remoteAddress;
+  }
+  get localAddress(): SocketAddress {
+    return this.core.localAddress;
+  }
+  get tls(): TlsInfo | null {
+    return this.core.tls;
+  }
+  get connectionId(): number {
+    return this.core.connectionId;
+  }
+  get dynamicMetadata(): Record<string, Record<string, unknown>> {
+    return this.core.dynamicMetadata;
+  }
+  get filterState(): Map<string, Uint8Array> {
+    return this.core.filterState;
+  }
+  get responseCode(): number | null {
+    return this.core.responseCode;
+  }
+  get responseCodeDetails(): string | null {
+    return this.core.responseCodeDetails;
+  }
+  get requestBodyBytes(): number {
+    return this.core.requestBodyBytes;
+  }
+  get responseBodyBytes(): number {
+    return this.core.responseBodyBytes;
+  }
+  private get request(): HeaderMap {
+    return this.core.request;
   }
 
   // ---- PropertySource / StreamInfoView
   get startTimeNs(): bigint {
-    return BigInt(this.startMs) * 1_000_000n;
+    return BigInt(this.core.startMs) * 1_000_000n;
   }
   get durationNs(): bigint | null {
-    return this.endMs === null ? null : BigInt(this.endMs - this.startMs) * 1_000_000n;
+    return this.core.endMs === null ? null : BigInt(this.core.endMs - this.core.startMs) * 1_000_000n;
   }
   get stream(): StreamInfoView {
     return this;
@@ -255,9 +482,9 @@ export class HttpStream extends HostContext implements StreamInfoView {
       grpcStatus: grpcStatus <= 16 ? grpcStatus : null,
     };
     this.vm.afterCallActions.push(() => {
-      if (this.completed) return; // from on_log/on_done: the response is already out
-      this.moduleReply = reply;
-      this.sendLocalReply(reply.status, body, reply.headers, reply.grpcStatus, reply.details, true);
+      if (this.core.completed) return; // from on_log/on_done: the response is already out
+      this.core.moduleReply = reply;
+      this.core.sendLocalReply(reply.status, body, reply.headers, reply.grpcStatus, reply.details, true);
     });
   }
 
@@ -274,9 +501,9 @@ export class HttpStream extends HostContext implements StreamInfoView {
 
   closeStream(type: number): WasmResult {
     if (type === StreamType.Request || type === StreamType.Response) {
-      if (this.responseCodeDetails === null) this.responseCodeDetails = "wasm_close_stream";
+      if (this.core.responseCodeDetails === null) this.core.responseCodeDetails = "wasm_close_stream";
       this.vm.afterCallActions.push(() => {
-        if (!this.completed) this.reset = true;
+        if (!this.core.completed) this.core.reset = true;
       });
     }
     return WasmResult.Ok;
@@ -295,7 +522,7 @@ export class HttpStream extends HostContext implements StreamInfoView {
   private onCreate(): void {
     const fn = this.vm.cb.proxy_on_context_create;
     if (!this.vm.failed && !this.inVmContextCreated && fn) {
-      this.vm.call(this, "proxy_on_context_create", fn, this.id, this.vm.root!.id);
+      this.vm.call(this, "proxy_on_context_create", fn, this.id, this.rootContext!.id);
       if (!this.trapped()) this.vm.afterCall();
     }
     this.inVmContextCreated = true;
@@ -353,66 +580,25 @@ export class HttpStream extends HostContext implements StreamInfoView {
     if (!this.trapped()) this.vm.afterCall();
   }
 
-  // ---- Envoy's filter-manager side
+  // ---- Envoy's filter-manager side, for this filter
 
   /** Context::failStream(Request): 503 wasm_fail_stream, once. */
   private failStream(): void {
     if (this.failureLocalReplySent) return;
     this.failureLocalReplySent = true;
-    this.sendLocalReply(503, new Uint8Array(0), [], 14, "wasm_fail_stream", false);
-  }
-
-  /**
-   * sendLocalReply: before the response started, through the encoder filters (so the plugin's
-   * own on_response_headers sees it); once a response is being encoded, a direct reply.
-   */
-  private sendLocalReply(
-    code: number,
-    body: Uint8Array,
-    extra: Array<[string, string]>,
-    grpcStatus: number | null,
-    details: string,
-    fromModule: boolean,
-  ): void {
-    const headers = new HeaderMap();
-    let replyBody = body;
-    let status = code;
-    if (this.isGrpc) {
-      status = 200;
-      headers.add(":status", "200");
-      headers.add("content-type", "application/grpc");
-      headers.add("grpc-status", String(grpcStatus ?? httpToGrpcStatus(code)));
-      if (body.length > 0) headers.add("grpc-message", grpcPercentEncode(decoder.decode(body)));
-      replyBody = new Uint8Array(0);
-      for (const [k, v] of extra) headers.add(k, v);
-    } else {
-      headers.add(":status", String(code));
-      for (const [k, v] of extra) headers.add(k, v);
-      if (body.length > 0) {
-        headers.add("content-length", String(body.length));
-        if (!headers.has("content-type")) headers.add("content-type", "text/plain");
-      }
-    }
-    this.responseCode = status;
-    this.responseCodeDetails = details;
-    const direct = this.responseStarted;
-    this.reply = { status, headers, body: replyBody, details, fromModule };
-    if (direct) return;
-    this.responseStarted = true;
-    this.encode(headers, replyBody);
+    this.core.sendLocalReply(503, new Uint8Array(0), [], 14, "wasm_fail_stream", false);
   }
 
   /** Response headers (and body) through this filter's encoder side. */
-  private encode(headers: HeaderMap, body: Uint8Array): void {
+  encodeFilter(headers: HeaderMap, body: Uint8Array): void {
     const eos = body.length === 0;
-    if (this.inVmContextCreated && !this.failureLocalReplySent && !this.reset) {
+    if (this.inVmContextCreated && !this.failureLocalReplySent && !this.core.reset) {
       this.responseHeaders = headers;
       this.endOfStream = eos;
       const r = this.headersCallback("proxy_on_response_headers", headers.size, eos);
       if (r === HeadersStatus.Continue || r === HeadersStatus.ContinueAndEndStream) this.responseHeaders = null;
     }
-    this.responseBodyBytes = body.length;
-    if (!eos && this.inVmContextCreated && !this.failureLocalReplySent && !this.reset) {
+    if (!eos && this.inVmContextCreated && !this.failureLocalReplySent && !this.core.reset) {
       this.responseBody = body;
       this.endOfStream = true;
       const r = this.bodyCallback("proxy_on_response_body", body.length, true);
@@ -420,7 +606,8 @@ export class HttpStream extends HostContext implements StreamInfoView {
     }
   }
 
-  private decodeHeaders(): boolean {
+  /** decodeHeaders: true when the filter let the request go on (Continue or a later continue). */
+  decodeHeaders(): boolean {
     this.onCreate();
     this.requestHeaders = this.request;
     const eos = this.spec.endOfStream ?? !this.spec.body;
@@ -431,10 +618,10 @@ export class HttpStream extends HostContext implements StreamInfoView {
     return go || this.continueRequested;
   }
 
-  private decodeBody(): boolean {
+  decodeBody(): boolean {
     if (!this.spec.body) return true;
     const body = encoder.encode(this.spec.body);
-    this.requestBodyBytes = body.length;
+    this.core.requestBodyBytes = body.length;
     this.continueRequested = false;
     this.requestBody = body;
     this.endOfStream = true;
@@ -443,132 +630,60 @@ export class HttpStream extends HostContext implements StreamInfoView {
     return r === DataStatus.Continue || this.continueRequested;
   }
 
-  /** The router: the request goes upstream and a response comes back through the filter. */
-  private forwardUpstream(): void {
-    this.forwarded = true;
-    this.upstreamRequestHeaders = this.request.entries();
-    const up = this.spec.upstreamResponse ?? {};
-    const status = up.status ?? 200;
-    const headers = up.headers ? HeaderMap.from([[":status", String(status)], ...up.headers]) : HeaderMap.from([[":status", String(status)], ["content-length", "0"]]);
-    this.responseCode = status;
-    this.responseCodeDetails = "via_upstream";
-    this.reply = { status, headers, body: new Uint8Array(0), details: "via_upstream", fromModule: false };
-    this.responseStarted = true;
-    this.encode(headers, new Uint8Array(0));
-  }
-
-  private log(): void {
-    this.completed = true;
+  /** Context::log: the access-log phase (creates the context if the stream never reached us). */
+  logFilter(): void {
     if (!this.inVmContextCreated) this.onCreate(); // e.g. rejected before reaching this filter
     this.logPhase = true;
     this.logRequestHeaders = this.request;
-    this.logResponseHeaders = this.reply?.headers ?? null;
-    this.endMs = Date.now();
+    this.logResponseHeaders = this.core.reply?.headers ?? null;
     this.simpleCallback("proxy_on_log");
     this.logPhase = false;
     this.logRequestHeaders = null;
     this.logResponseHeaders = null;
   }
 
-  private destroy(): void {
-    if (this.destroyed || !this.inVmContextCreated) return;
-    this.destroyed = true;
-    this.simpleCallback("proxy_on_done"); // return value ignored for stream contexts
-    this.simpleCallback("proxy_on_delete");
-  }
-
-  /** Runs the whole stream: headers, body, upstream or local reply, access log, destroy. A stream
-   *  the filter pauses is never resumed here (an outbound call's answer arrives after the stream
-   *  idle timeout): use runAsync for filters that call out. */
-  run(): StreamOutcome {
-    return this.end(this.begin());
-  }
-
-  /** run(), but while the filter holds the request paused, the VM's outbound calls are answered
-   *  (outbound.ts) and delivered; the stream goes on when the filter continues or replies. */
-  async runAsync(): Promise<StreamOutcome> {
-    let go = this.begin();
-    while (!go && !this.reply && !this.reset && this.vm.outbound.pending > 0) {
-      await this.vm.outbound.delivered();
-      if (this.continueRequested) go = true;
+  /** Context::onDestroy: on_done then on_delete; the context leaves the VM. */
+  destroyFilter(): void {
+    if (!this.destroyed && this.inVmContextCreated) {
+      this.destroyed = true;
+      this.simpleCallback("proxy_on_done"); // return value ignored for stream contexts
+      this.simpleCallback("proxy_on_delete");
     }
-    return this.end(go);
-  }
-
-  /** Rejected before this filter (an earlier filter, or the codec). */
-  private rejected = false;
-
-  /** The headers phase: true when the request goes on. */
-  private begin(): boolean {
-    const codecError = this.spec.headers.some(([, v]) => invalidHeaderValue(v));
-    if (codecError || this.spec.rejectedBeforePlugin) {
-      // An earlier filter answered; its reply skips this filter (no context created yet). A header value with
-      // NUL, CR or LF never reaches a filter: the HTTP/1 codec answers 400 (http1.invalid_characters), the
-      // HTTP/2 codec resets the stream (HeaderUtility::headerValueIsValid; nghttp2 / quiche header validation).
-      const r = codecError
-        ? this.protocol === "HTTP/2"
-          ? { status: 400, details: CODEC_REJECTED_HTTP2, body: "" }
-          : { status: 400, details: CODEC_REJECTED_HTTP1, body: "Bad Request" }
-        : (this.spec.rejectedReply ?? { status: 403, details: "rejected_before_plugin", body: "" });
-      const body = encoder.encode(r.body ?? "");
-      const headers = HeaderMap.from([[":status", String(r.status)]]);
-      this.responseCode = r.status;
-      this.responseCodeDetails = r.details;
-      this.reply = { status: r.status, headers, body, details: r.details, fromModule: false };
-      this.responseStarted = true;
-      this.rejected = true;
-      return false;
-    }
-    return this.decodeHeaders();
-  }
-
-  private end(headersGo: boolean): StreamOutcome {
-    if (!this.rejected) {
-      let go = headersGo;
-      if (go && !this.reply && !this.reset) go = this.decodeBody();
-      if (this.reply || this.reset) {
-        // answered (local reply / 503) or reset by the filter
-      } else if (go) {
-        this.forwardUpstream();
-      } else {
-        // Paused and never resumed: the stream idle timeout answers.
-        this.sendLocalReply(408, encoder.encode("stream timeout"), [], null, "stream_idle_timeout", false);
-      }
-    }
-    this.log();
-    this.destroy();
     this.vm.contexts.delete(this.id);
-    return this.outcome();
+    this.onDestroyed?.();
   }
 
-  private outcome(): StreamOutcome {
-    const reply = this.reply;
-    if (this.reset) {
-      return {
-        status: 0,
-        forwarded: this.forwarded,
-        details: this.responseCodeDetails ?? "wasm_close_stream",
-        localReply: this.moduleReply,
-        trap: this.trap,
-        responseHeaders: [],
-        upstreamRequestHeaders: this.upstreamRequestHeaders,
-      };
-    }
-    return {
-      status: reply!.status,
-      forwarded: this.forwarded,
-      details: reply!.details,
-      localReply: reply!.fromModule ? this.moduleReply : null,
-      trap: this.trap,
-      responseHeaders: reply!.headers.entries(),
-      upstreamRequestHeaders: this.upstreamRequestHeaders,
-    };
+  /** Called once the filter is destroyed (the chain host releases the plugin handle here). */
+  onDestroyed: (() => void) | null = null;
+
+  /** Runs the whole stream when this filter is the only Wasm filter of the chain. A stream the
+   *  filter pauses is never resumed here (an outbound call's answer arrives after the stream idle
+   *  timeout): use runAsync for filters that call out. */
+  run(): StreamOutcome {
+    this.core.run();
+    return this.core.outcome();
+  }
+
+  /** run(), answering the VM's outbound calls while the filter holds the request paused. */
+  async runAsync(): Promise<StreamOutcome> {
+    await this.core.decodeAsync();
+    this.core.finish();
+    return this.core.outcome();
+  }
+
+  /** The filter resumed the request (proxy_continue_stream) after pausing it. */
+  get continued(): boolean {
+    return this.continueRequested;
+  }
+  outboundPending(): number {
+    return this.vm.outbound.pending;
+  }
+  outboundDelivered(): Promise<unknown> {
+    return this.vm.outbound.delivered();
   }
 
   /** Filter state written by the plugin, keyed without the "wasm." prefix. */
   filterStateStrings(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [k, v] of this.filterState) if (k.startsWith("wasm.")) out[k.slice(5)] = decoder.decode(v);
-    return out;
+    return this.core.filterStateStrings();
   }
 }

@@ -214,9 +214,51 @@ export class Vm {
    */
   startPlugin(): string | null {
     if (this.failed) return this.failed;
-    const root = new RootContext(this.allocContextId(), this.plugin);
+    const started = this.startRoot(this.plugin);
+    this.root = started.root;
+    return started.error;
+  }
+
+  /**
+   * A root context for one plugin configuration on this VM (cpp-host WasmBase::start +
+   * configure): several plugins (WasmPlugins shipping the same module: same VM key, Istio sets no
+   * vm_id) and a pluginConfig-only update (a new plugin key) each get their own root context in
+   * the same VM instance (proxy-wasm-cpp-host src/wasm.cc getOrCreateThreadLocalPlugin, start;
+   * plugin key = root_id + plugin configuration, include/proxy-wasm/context.h).
+   */
+  startRoot(plugin: PluginSettings): { root: RootContext; error: string | null } {
+    const root = new RootContext(this.allocContextId(), plugin);
     this.contexts.set(root.id, root);
-    this.root = root;
+    return { root, error: this.configureRoot(root, plugin) };
+  }
+
+  /**
+   * The plugin handle is gone (configuration replaced and its last stream ended, or the
+   * listener removed): cpp-host WasmBase::startShutdown(plugin_key) calls on_done and, when it
+   * returns true, on_delete; a root answering false waits for proxy_done (kept in pending_done).
+   */
+  shutdownRoot(root: RootContext): void {
+    const done = this.cb.proxy_on_done;
+    let finished = true;
+    if (!this.failed && done) {
+      finished = this.call(root, "proxy_on_done", done, root.id) !== 0;
+      this.afterCall();
+    }
+    if (!finished) {
+      root.pendingDone = true;
+      return;
+    }
+    const del = this.cb.proxy_on_delete;
+    if (!this.failed && del) {
+      this.call(root, "proxy_on_delete", del, root.id);
+      this.afterCall();
+    }
+    this.contexts.delete(root.id);
+    if (this.root === root) this.root = null;
+  }
+
+  private configureRoot(root: RootContext, plugin: PluginSettings): string | null {
+    if (this.failed) return this.failed;
     const create = this.cb.proxy_on_context_create;
     if (create) {
       root.pluginActive = true;
@@ -227,7 +269,7 @@ export class Vm {
     }
     const vmStart = this.cb.proxy_on_vm_start;
     if (vmStart) {
-      const ok = this.call(root, "proxy_on_vm_start", vmStart, root.id, this.plugin.vmConfiguration.length);
+      const ok = this.call(root, "proxy_on_vm_start", vmStart, root.id, plugin.vmConfiguration.length);
       this.afterCall();
       if (this.failed) return this.failed;
       if (ok === 0) return "proxy_on_vm_start returned 0: Envoy fails to start the plugin";
@@ -235,7 +277,7 @@ export class Vm {
     const configure = this.cb.proxy_on_configure;
     if (configure) {
       root.pluginActive = true;
-      const ok = this.call(root, "proxy_on_configure", configure, root.id, this.plugin.configuration.length);
+      const ok = this.call(root, "proxy_on_configure", configure, root.id, plugin.configuration.length);
       root.pluginActive = false;
       this.afterCall();
       if (this.failed) return this.failed;

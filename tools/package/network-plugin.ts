@@ -4,7 +4,7 @@
 // manager on inbound HTTP chains (listener_inbound.go buildInboundNetworkFiltersForHTTP), where the
 // TCP projection would deny HTTP requests the HTTP rules allow; so the plugin is limited to the
 // TCP ports given (match.ports), which must be ports Istio treats as TCP (see docs/tcp.md).
-import { pluginConfigFor } from "../pipeline/plugin-config.ts";
+import { type Observability, pluginConfigFor } from "../pipeline/plugin-config.ts";
 import { dumpYaml } from "./yaml-writer.ts";
 import type { WasmPluginOptions } from "./wasmplugin.ts";
 
@@ -22,7 +22,7 @@ export function parseTcpPorts(text: string): number[] {
   return out.sort((a, b) => a - b);
 }
 
-export function networkPluginManifest(blob: Uint8Array, o: WasmPluginOptions, tcpPorts: number[]): string {
+export function networkPluginManifest(blob: Uint8Array, o: WasmPluginOptions, tcpPorts: number[], observability: Observability = {}): string {
   const spec: Record<string, unknown> = {};
   if (o.selector && Object.keys(o.selector).length > 0) spec.selector = { matchLabels: o.selector };
   spec.url = o.url;
@@ -37,7 +37,7 @@ export function networkPluginManifest(blob: Uint8Array, o: WasmPluginOptions, tc
     failStrategy: o.failStrategy ?? "FAIL_CLOSE",
     // Inbound connections to the TCP ports only (see the header comment).
     match: [{ mode: "SERVER", ports: tcpPorts.map((number) => ({ number })) }],
-    pluginConfig: pluginConfigFor(blob, undefined, { mode: "network" }),
+    pluginConfig: pluginConfigFor(blob, undefined, { ...observability, mode: "network" }),
   });
   const doc = {
     apiVersion: "extensions.istio.io/v1alpha1",

@@ -5,6 +5,12 @@ export type FilterMode = "http" | "network";
 export interface PluginConfig extends Observability {
   policy: string;
   engine?: "indexed" | "linear";
+  /** Delivery (docs/delivery.md): which instance this is when several reach one sidecar. */
+  role?: "namespace" | "root";
+  /** role namespace: the namespace it was generated for (the filter checks it). */
+  namespace?: string;
+  /** Digest of the root namespace's policy set both roles were generated with. */
+  rootDigest?: string;
   mode?: "network";
 }
 

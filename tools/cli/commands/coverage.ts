@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { readCaseFile } from "../../cases/case-file.ts";
 import { readFilterWasm } from "../../cases/filter-decision.ts";
+import { customProviderNames, syntheticProviders } from "../../cases/ext-authz-responder.ts";
 import { coverageLcov, type CoverageCase, describeCoverage, measureCoverage } from "../../coverage/coverage.ts";
 import { type LoadedPolicy, loadPolicies } from "../../parse/index.ts";
 import { dirname, resolve } from "node:path";
@@ -23,6 +24,11 @@ export async function coverageCommand(positionals: string[], v: CliValues): Prom
   printDiagnostics(loaded.diagnostics);
   if (hasErrors(loaded.diagnostics)) return 1;
   const mesh = meshFromFlags(v);
+  const names = customProviderNames(loaded.policies.map((p) => p.policy));
+  if (mesh.extensionProviders === undefined && names.length > 0) {
+    // As in case files: without a mesh config, the named providers exist and answer ext_authz_decision.
+    mesh.extensionProviders = syntheticProviders(names);
+  }
   const compiled = compilePolicyObjects(loaded.policies.map((p) => p.policy), mesh, loaded.policies.map((p) => (path: string) => p.locate(path)), undefined, istioVersionFromFlags(v));
   if (!compiled.blob) {
     printDiagnostics(compiled.diagnostics);

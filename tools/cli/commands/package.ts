@@ -1,24 +1,24 @@
 // meshauthz package PATH... --url URL [--sha256 HEX] [-o FILE] [--oci-layout DIR [--tag T] [--variant compat|artifact]]
-//                   [--name N] [--namespace NS] [--selector k=v]...
+//                   [--name N] [--max-object-bytes N]
+// Writes the delivery plan (tools/package/plan.ts, docs/delivery.md) in apply order.
 import { writeFileSync } from "node:fs";
 import { readFilterWasm, WasmMissingError } from "../../cases/filter-decision.ts";
 import { IMAGE_VARIANTS, type ImageVariant } from "../../package/oci-layout.ts";
 import { type ModuleSource, moduleSource, PinError } from "../../package/oci-pin.ts";
-import { wasmPluginManifest } from "../../package/wasmplugin.ts";
+import * as yaml from "js-yaml";
+import { CLIENT_SIDE_APPLY_LIMIT, limitWarnings, PlanError, planDelivery } from "../../package/plan.ts";
+import { renderDeliveryPlan } from "../../package/wasmplugin.ts";
 import { networkPluginManifest, parseTcpPorts, TcpPortsError } from "../../package/network-plugin.ts";
 import { compileSources } from "../../pipeline/policy-set.ts";
 import { UsageError, UserError } from "../errors.ts";
-import { type CliValues, istioVersionFromFlags, meshFromFlags, printDiagnostics, readStdin } from "../options.ts";
+import { type CliValues, istioVersionFromFlags, meshFromFlags, observabilityFromFlags, printDiagnostics, readStdin } from "../options.ts";
 import { emptySetProblem } from "../../pipeline/empty-set.ts";
 
-function parseSelector(items: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items ?? []) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--selector takes key=value, not "${item}"`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
+function maxObjectBytes(v: CliValues): number | undefined {
+  const raw = v["max-object-bytes"];
+  if (raw === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new UsageError(`--max-object-bytes takes a positive number of bytes, not "${raw}"`);
+  return Number(raw);
 }
 
 /** spec.url and spec.sha256 for the module (tools/package/oci-pin.ts); with --oci-layout, writes the image first. */
@@ -52,6 +52,14 @@ export function packageCommand(paths: string[], v: CliValues): number {
   if (!v.url) {
     throw new UsageError("package needs --url: where Istio pulls the module (oci://REGISTRY/REPOSITORY:TAG with --oci-layout DIR, oci://...@sha256:DIGEST, https://..., file:///...)");
   }
+  if (v.selector?.length) {
+    throw new UsageError("package writes one WasmPlugin per namespace plus one for the root namespace, each reaching every workload it covers; a --selector would leave workloads enforced without their namespace's policies (docs/delivery.md)");
+  }
+  if (v.namespace !== undefined) {
+    throw new UsageError("package places each WasmPlugin in the namespace of its policies (docs/delivery.md); for documents without metadata.namespace use --policy-namespace NS");
+  }
+  const limit = maxObjectBytes(v);
+  for (const w of limitWarnings(limit)) process.stderr.write(`meshauthz: warning: ${w}\n`);
   if (v.network && !v["tcp-ports"]) throw new UsageError("--network needs --tcp-ports PORT,... (the ports Istio serves as TCP; docs/tcp.md)");
   let tcpPorts: number[] = [];
   try {
@@ -59,7 +67,7 @@ export function packageCommand(paths: string[], v: CliValues): number {
   } catch (e) {
     throw e instanceof TcpPortsError ? new UsageError(e.message) : e;
   }
-  // --namespace is the WasmPlugin's here; --policy-namespace is kubectl's -n for the policies.
+  // --policy-namespace is kubectl's -n for the policies; each WasmPlugin goes to its policies' namespace.
   const result = compileSources(paths, meshFromFlags(v), { readStdin, namespace: v["policy-namespace"], istioVersion: istioVersionFromFlags(v) });
   printDiagnostics(result.diagnostics, v.quiet);
   if (!result.blob) return 1;
@@ -69,16 +77,29 @@ export function packageCommand(paths: string[], v: CliValues): number {
     return 1;
   }
   const pin = pinnedModule(v);
-  const options = {
-    name: v.name ?? "meshauthz",
-    namespace: v.namespace ?? meshFromFlags(v).rootNamespace,
-    url: pin.url,
-    sha256: pin.sha256,
-    selector: parseSelector(v.selector),
-  };
-  let manifest = wasmPluginManifest(result.blob, options);
-  // --network: a second WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts).
-  if (v.network) manifest += `---\n${networkPluginManifest(result.blob, options, tcpPorts)}`;
+  let manifest: string;
+  try {
+    const plan = planDelivery(result.mesh!, { name: v.name ?? "meshauthz", url: pin.url, sha256: pin.sha256, maxObjectBytes: limit, observability: observabilityFromFlags(v) });
+    manifest = renderDeliveryPlan(plan);
+  } catch (e) {
+    if (e instanceof PlanError) throw new UserError(e.message);
+    throw e;
+  }
+  // --network: a further WasmPlugin, type NETWORK, for the TCP ports (tools/package/network-plugin.ts),
+  // in the root namespace with the whole mesh's blob (its delivery is not split per namespace).
+  if (v.network) {
+    const net = networkPluginManifest(result.blob, { name: v.name ?? "meshauthz", namespace: meshFromFlags(v).rootNamespace, url: pin.url, sha256: pin.sha256 }, tcpPorts, observabilityFromFlags(v));
+    // The same size rule as every other object (tools/package/plan.ts).
+    const bytes = Buffer.byteLength(JSON.stringify(yaml.load(net)));
+    const max = limit ?? CLIENT_SIDE_APPLY_LIMIT;
+    if (bytes > max) {
+      throw new UserError(
+        `the NETWORK WasmPlugin (--network) carries the whole mesh's ${result.policyCount} policies and is ${bytes} bytes as JSON, over the ${max}-byte limit. Nothing was written. ` +
+          `Package the TCP policies separately, or raise the limit with --max-object-bytes and apply with \`kubectl apply --server-side\`.`,
+      );
+    }
+    manifest += `---\n${net}`;
+  }
   if (!v.output || v.output === "-") process.stdout.write(manifest);
   else writeFileSync(v.output, manifest);
   return 0;
