@@ -10,31 +10,14 @@ import { Decision, Verdict } from "../decide/decision";
 import { badCustomDetails, badCustomDetailsLen } from "../report/outcome";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countTcpDecision, countTcpInvalid } from "../report/counters";
-import { PolicyCounters } from "../report/policy-counters";
+import { POLICY, putId, reportCommon } from "../report/filter-state";
 import { log } from "../abi/log";
-import { bytesToString } from "../bytes/range";
+import { decidedBy } from "../report/decision-log";
 
-const POLICY = lit("meshauthz.policy");
-const AUDIT = lit("meshauthz.audit");
-const SHADOW_DENY = lit("meshauthz.shadow_deny");
-const SHADOW_DENY_POLICY = lit("meshauthz.shadow_deny_policy");
-const SHADOW_ALLOW = lit("meshauthz.shadow_allow");
-const SHADOW_ALLOW_POLICY = lit("meshauthz.shadow_allow_policy");
 const TERMINATION = lit("meshauthz.termination_details");
-const ALLOWED = lit("allowed");
-const DENIED = lit("denied");
-const TRUE_ = lit("true");
 const DETAILS_NONE = lit("rbac_access_denied_matched_policy[none]");
 const DETAILS_INVALID = lit("meshauthz_invalid_config");
 const DETAILS_TCP_EXT_AUTHZ = lit("meshauthz_tcp_ext_authz_unsupported");
-
-function put(key: usize, value: usize): void {
-  setProperty(litPtr(key), litLen(key), litPtr(value), litLen(value));
-}
-
-function putId(key: usize, p: Runtime, rule: i32): void {
-  setProperty(litPtr(key), litLen(key), p.idPtr(<u32>rule), p.idLen(<u32>rule));
-}
 
 function close(d: usize, dl: usize): bool {
   setProperty(litPtr(TERMINATION), litLen(TERMINATION), d, dl);
@@ -45,21 +28,8 @@ function close(d: usize, dl: usize): bool {
 /** Applies the decision; returns whether the connection may proceed. */
 export function applyConnectionDecision(p: Runtime, d: Decision): bool {
   countTcpDecision(d);
-  if (p.policyCounters != 0 && d.rule >= 0) {
-    const c = changetype<PolicyCounters>(p.policyCounters);
-    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
-    else c.denied(<u32>d.rule);
-  }
+  reportCommon(p, d);
   if (p.decisionLog >= 0) logConnection(p, d);
-  if (d.audit) put(AUDIT, TRUE_);
-  if (d.shadowDenyRan) {
-    put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
-    if (d.shadowDenyRule >= 0) putId(SHADOW_DENY_POLICY, p, d.shadowDenyRule);
-  }
-  if (d.shadowAllowRan) {
-    put(SHADOW_ALLOW, d.shadowAllowMatched ? ALLOWED : DENIED);
-    if (d.shadowAllowRule >= 0) putId(SHADOW_ALLOW_POLICY, p, d.shadowAllowRule);
-  }
   if (d.verdict == Verdict.Allow) {
     if (d.rule >= 0) putId(POLICY, p, d.rule);
     return true;
@@ -82,11 +52,7 @@ export function applyConnectionDecision(p: Runtime, d: Decision): bool {
 
 /** pluginConfig "decisionLog": one line per connection (there is no method or path at L4). */
 function logConnection(p: Runtime, d: Decision): void {
-  const allowed = d.verdict == Verdict.Allow;
-  let by: string;
-  if (d.rule >= 0) by = "by " + bytesToString(p.idPtr(<u32>d.rule), p.idLen(<u32>d.rule));
-  else by = allowed ? "(no ALLOW policy applies)" : "(no ALLOW rule matched)";
-  log(<u32>p.decisionLog, "meshauthz: " + (allowed ? "ALLOW" : "DENY") + " connection " + by);
+  log(<u32>p.decisionLog, "meshauthz: " + (d.verdict == Verdict.Allow ? "ALLOW" : "DENY") + " connection " + decidedBy(p, d));
 }
 
 /** A connection under an untrusted configuration is closed. */

@@ -26,10 +26,13 @@ function header(name: usize): string {
 /** "meshauthz: DENY GET /admin by ns[..]-policy[..]-rule[0]" at the configured level. */
 export function logDecision(rt: Runtime, d: Decision, level: i32): void {
   const allowed = d.verdict == Verdict.Allow;
-  let by: string;
-  if (d.rule >= 0) by = "by " + bytesToString(rt.idPtr(<u32>d.rule), rt.idLen(<u32>d.rule));
-  else by = allowed ? "(no ALLOW policy applies)" : "(no ALLOW rule matched)";
-  log(<u32>level, "meshauthz: " + (allowed ? "ALLOW " : "DENY ") + header(METHOD) + " " + header(PATH) + " " + by);
+  log(<u32>level, "meshauthz: " + (allowed ? "ALLOW " : "DENY ") + header(METHOD) + " " + header(PATH) + " " + decidedBy(rt, d));
+}
+
+/** "by <effective policy id>", or why no rule decided. */
+export function decidedBy(rt: Runtime, d: Decision): string {
+  if (d.rule >= 0) return "by " + bytesToString(rt.idPtr(<u32>d.rule), rt.idLen(<u32>d.rule));
+  return d.verdict == Verdict.Allow ? "(no ALLOW policy applies)" : "(no ALLOW rule matched)";
 }
 
 /** The deny header's value: the deciding rule's id, or "none". */

@@ -3,39 +3,21 @@
 // the audit and dry-run results when there are any, as filter state (wasm.meshauthz.*). A request
 // allowed without any of those makes no host call. Counters are kept in memory (counters.ts).
 import { Headers } from "../abi/codes";
-import { setProperty } from "../abi/property";
 import { sendLocalResponse, sendLocalResponseWithHeader } from "../abi/reply";
 import { Runtime } from "../decide/plugin";
 import { Decision, Verdict } from "../decide/decision";
 import { lit, litLen, litPtr } from "../bytes/range";
 import { countDecision, countInvalid } from "./counters";
 import { ByteBuf, u32At } from "../bytes/buf";
-import { PolicyCounters } from "./policy-counters";
+import { POLICY, putId, reportCommon } from "./filter-state";
 import { DENY_HEADER, deniedByLen, deniedByPtr, logDecision } from "./decision-log";
 
-const POLICY = lit("meshauthz.policy");
-const AUDIT = lit("meshauthz.audit");
-const SHADOW_DENY = lit("meshauthz.shadow_deny");
-const SHADOW_DENY_POLICY = lit("meshauthz.shadow_deny_policy");
-const SHADOW_ALLOW = lit("meshauthz.shadow_allow");
-const SHADOW_ALLOW_POLICY = lit("meshauthz.shadow_allow_policy");
-const ALLOWED = lit("allowed");
-const DENIED = lit("denied");
-const TRUE_ = lit("true");
 
 const BODY = lit("RBAC: access denied");
 const DETAILS_NONE = lit("rbac_access_denied_matched_policy[none]");
 const DETAILS_INVALID = lit("meshauthz_invalid_config");
 const DETAILS_OPEN_ = lit("rbac_access_denied_matched_policy[istio-ext-authz-");
 const BAD_CUSTOM_CLOSE = lit("-deny-due-to-bad-CUSTOM-action]");
-
-function put(key: usize, value: usize): void {
-  setProperty(litPtr(key), litLen(key), litPtr(value), litLen(value));
-}
-
-function putId(key: usize, p: Runtime, rule: i32): void {
-  setProperty(litPtr(key), litLen(key), p.idPtr(<u32>rule), p.idLen(<u32>rule));
-}
 
 function deny(d: usize, dl: usize): u32 {
   sendLocalResponse(403, d, dl, litPtr(BODY), litLen(BODY));
@@ -56,21 +38,8 @@ function denyWith(p: Runtime, d: Decision, details: usize, detailsLen: usize): u
 /** Applies the decision; returns what proxy_on_request_headers returns. */
 export function applyDecision(p: Runtime, d: Decision): u32 {
   countDecision(d);
-  if (p.policyCounters != 0 && d.rule >= 0) {
-    const c = changetype<PolicyCounters>(p.policyCounters);
-    if (d.verdict == Verdict.Allow) c.allowed(<u32>d.rule);
-    else c.denied(<u32>d.rule);
-  }
+  reportCommon(p, d);
   if (p.decisionLog >= 0) logDecision(p, d, p.decisionLog);
-  if (d.audit) put(AUDIT, TRUE_);
-  if (d.shadowDenyRan) {
-    put(SHADOW_DENY, d.shadowDenyMatched ? DENIED : ALLOWED);
-    if (d.shadowDenyRule >= 0) putId(SHADOW_DENY_POLICY, p, d.shadowDenyRule);
-  }
-  if (d.shadowAllowRan) {
-    put(SHADOW_ALLOW, d.shadowAllowMatched ? ALLOWED : DENIED);
-    if (d.shadowAllowRule >= 0) putId(SHADOW_ALLOW_POLICY, p, d.shadowAllowRule);
-  }
   if (d.verdict == Verdict.Allow) {
     if (d.rule >= 0) putId(POLICY, p, d.rule);
     return Headers.Continue;
