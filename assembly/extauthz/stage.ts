@@ -144,6 +144,14 @@ function lost(): void {
   sendLocalResponseWithHeaders(403, litPtr(DETAILS_ERROR), litLen(DETAILS_ERROR), 0, 0, 0, 0);
 }
 
+/** The answered call's runtime; null when its stream is gone, or its runtime changed while it
+ *  waited (then the stream is denied). */
+function resumeOrLose(p: Pending): Runtime | null {
+  const rt = resume(p);
+  if (rt === null && proxy_set_effective_context(p.ctx) == Status.Ok) lost();
+  return rt;
+}
+
 function continueIf(st: u32): void {
   if (st == Headers.Continue) proxy_continue_stream(STREAM_REQUEST);
 }
@@ -178,11 +186,8 @@ export function onHttpCallResponse(token: u32, headers: u32, bodySize: u32): voi
   if (!httpCalls.has(token)) return;
   const p = httpCalls.get(token);
   httpCalls.delete(token);
-  const rt = resume(p);
-  if (rt === null) {
-    if (proxy_set_effective_context(p.ctx) == Status.Ok) lost();
-    return;
-  }
+  const rt = resumeOrLose(p);
+  if (rt === null) return;
   const status = headers == 0 ? -1 : parseStatus();
   if (status < 100 || status >= 500) {
     continueIf(failure(rt, p.rule));
@@ -272,11 +277,8 @@ export function onGrpcReceive(token: u32, size: u32): void {
   if (!grpcCalls.has(token)) return;
   const p = grpcCalls.get(token);
   grpcCalls.delete(token);
-  const rt = resume(p);
-  if (rt === null) {
-    if (proxy_set_effective_context(p.ctx) == Status.Ok) lost();
-    return;
-  }
+  const rt = resumeOrLose(p);
+  if (rt === null) return;
   clearOut();
   const st = size == 0 ? Status.Ok : takeOut(proxy_get_buffer_bytes(BufferType.GrpcReceiveBuffer, 0, size, OUT_PTR, OUT_LEN));
   if (st != Status.Ok) {
@@ -394,11 +396,8 @@ export function onGrpcClose(token: u32): void {
   if (!grpcCalls.has(token)) return;
   const p = grpcCalls.get(token);
   grpcCalls.delete(token);
-  const rt = resume(p);
-  if (rt === null) {
-    if (proxy_set_effective_context(p.ctx) == Status.Ok) lost();
-    return;
-  }
+  const rt = resumeOrLose(p);
+  if (rt === null) return;
   continueIf(failure(rt, p.rule));
 }
 
